@@ -1,0 +1,50 @@
+# hear-dagster: every target bootstraps .venv and shares one Dagster instance and data root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export HEAR_HOME ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_MODULE_NAME := hear_assets.definitions
+export XLA_PYTHON_CLIENT_PREALLOCATE := false
+
+.PHONY: install demo test lint fmt dev test-gpu clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -e '.[dev]'
+	@grep -q 'DAGSTER_MODULE_NAME' $(BIN)/activate || sed 's|@DAGSTER_HOME@|$(DAGSTER_HOME)|' etc/activate.sh >> $(BIN)/activate
+	@$(BIN)/python -m hear_assets.instance >/dev/null
+	@touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
+	@$(BIN)/python -m hear_assets.instance >/dev/null
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/hear-assets run
+	@echo "Leaderboard: $(HEAR_HOME)/leaderboard.html · UI: make dev, then http://127.0.0.1:3000"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP)
+	$(MAKE) lint
+	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest -m "not gpu" --durations=15
+
+test-gpu: $(STAMP)
+	$(BIN)/pytest -m gpu
+
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	env -u DAGSTER_MODULE_NAME $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf data .dagster_home

@@ -1,0 +1,1 @@
+"""The Dagster project of hear-dagster: tasks, embeddings, probes and scores as assets."""

@@ -1,0 +1,1 @@
+"""The asset families: task stages, pair stages, and the scores report."""

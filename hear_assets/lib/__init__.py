@@ -1,0 +1,1 @@
+"""Dagster-free domain code: every number the assets produce is computed here."""

@@ -1,0 +1,67 @@
+"""``Layout(root)``: the only place where paths under HEAR_HOME are spelled."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = "./data"
+
+
+def resolve_home(root: str | os.PathLike | None = None) -> Path:
+    """HEAR_HOME as an absolute path: ``root`` if given, else ``$HEAR_HOME``, else ``./data``."""
+    chosen = root or os.environ.get("HEAR_HOME") or DEFAULT_HOME
+    return Path(chosen).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of every artifact under one HEAR_HOME root."""
+
+    root: Path
+
+    # tasks
+    def raw_dir(self, task: str) -> Path:
+        """``raw/<task>/``: downloads and their extraction, or generated source audio."""
+        return self.root / "raw" / task
+
+    def task_dir(self, task: str) -> Path:
+        """``tasks/<task>/``: the HEAR 2021 preprocessed layout plus ``<split>.csv``."""
+        return self.root / "tasks" / task
+
+    def audio_dir(self, task: str, sample_rate: int, split: str) -> Path:
+        """``tasks/<task>/<rate>/<split>/``: standardized wavs."""
+        return self.task_dir(task) / str(sample_rate) / split
+
+    # pairs
+    def embeddings_dir(self, model: str, task: str) -> Path:
+        """``embeddings/<model>/<task>/``: ``<split>.npy`` and ``<split>.index.json``."""
+        return self.root / "embeddings" / model / task
+
+    def predictions_dir(self, model: str, task: str) -> Path:
+        """``predictions/<model>/<task>/``: ``predicted-*.csv`` and ``probe.json``."""
+        return self.root / "predictions" / model / task
+
+    def scores_file(self, model: str, task: str) -> Path:
+        """``scores/<model>/<task>.json``."""
+        return self.root / "scores" / model / f"{task}.json"
+
+    def scores_dir(self) -> Path:
+        """``scores/``."""
+        return self.root / "scores"
+
+    # report and registries
+    def leaderboard_csv(self) -> Path:
+        """``leaderboard.csv``: model × task primary scores."""
+        return self.root / "leaderboard.csv"
+
+    def leaderboard_html(self) -> Path:
+        """``leaderboard.html``: the table with 95 % intervals and a plot."""
+        return self.root / "leaderboard.html"
+
+    def registry_file(self, axis: str) -> Path:
+        """``registry/models.json`` or ``registry/tasks.json``."""
+        return self.root / "registry" / f"{axis}.json"
+
+    def weights_dir(self) -> Path:
+        """``weights/``: trained and downloaded model weights."""
+        return self.root / "weights"

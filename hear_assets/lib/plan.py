@@ -1,0 +1,58 @@
+"""What to run next: the stages of each task and pair that are missing or stale."""
+
+from dataclasses import dataclass
+
+from hear_assets.lib.layout import Layout
+from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, stage_state
+from hear_assets.lib.tasks import TaskSpec
+from hear_models.registry import ModelSpec
+
+
+@dataclass(frozen=True)
+class Step:
+    """One run to launch: some consecutive stages of a task or of a pair."""
+
+    task: str
+    model: str | None
+    stages: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """``task`` or ``model|task``."""
+        return self.task if self.model is None else f"{self.model}|{self.task}"
+
+
+def _todo(states: list[str], names: tuple[str, ...], force: bool) -> tuple[str, ...]:
+    """The stages from the first one not done onwards (every stage when forced)."""
+    if force:
+        return names
+    for i, state in enumerate(states):
+        if state != "done":
+            return names[i:]
+    return ()
+
+
+def task_steps(layout: Layout, tasks: list[TaskSpec], force: bool = False) -> list[Step]:
+    """Task-stage runs needed for ``tasks``."""
+    steps = []
+    for task in tasks:
+        todo = _todo([stage_state(layout, s, task) for s in TASK_STAGES], TASK_STAGES, force)
+        if todo:
+            steps.append(Step(task.name, None, todo))
+    return steps
+
+
+def pair_steps(
+    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
+) -> list[Step]:
+    """Pair-stage runs needed, for tasks whose own stages are all done."""
+    steps = []
+    for task in tasks:
+        if any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
+            continue
+        for model in models:
+            states = [stage_state(layout, s, task, model) for s in PAIR_STAGES]
+            todo = _todo(states, PAIR_STAGES, force)
+            if todo:
+                steps.append(Step(task.name, model.name, todo))
+    return steps

@@ -1,0 +1,187 @@
+"""Embeddings → ``predicted-<split>.csv`` for one (task, model) pair, dispatched on task type.
+
+Scene tasks train a probe (``probe``); JND and ranking tasks need no training: their prediction
+is the distance between two clips' embeddings. Every file is written into a temporary folder
+that replaces ``predictions/<model>/<task>/`` whole.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hear_assets.lib import probe as probelib
+from hear_assets.lib.embed import load_split
+from hear_assets.lib.files import atomic_dir, atomic_path, digest_tree, read_json, write_json
+from hear_assets.lib.taskfiles import read_split_csv, read_split_json, read_vocabulary
+from hear_assets.lib.tasks import TaskDataError
+
+VERSION = "1"
+
+
+@dataclass
+class PredictResult:
+    """What one materialization wrote and chose."""
+
+    files: list[str]
+    probe: dict[str, Any]
+    seconds: float
+    digest: str = ""
+    test_rows: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fold_plan(meta: dict) -> list[tuple[str, str, list[str]]]:
+    """``(test, valid, train splits)`` per evaluation: one for train/valid/test, k for k-fold.
+
+    k-fold follows HEAR: test = fold i, valid = fold (i + 1) mod k, train = the rest.
+    """
+    splits = list(meta["splits"])
+    if meta["split_mode"] == "trainvaltest":
+        return [("test", "valid", ["train"])]
+    k = len(splits)
+    return [
+        (
+            splits[i],
+            splits[(i + 1) % k],
+            [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
+        )
+        for i in range(k)
+    ]
+
+
+def prediction_file(test_split: str) -> str:
+    """``predicted-test.csv`` or ``predicted-fold00.csv``."""
+    return f"predicted-{test_split}.csv"
+
+
+def scene_targets(labels: dict[str, list[str]], files: list[str], vocab: list[str]) -> np.ndarray:
+    """Multi-hot ``(N, K)`` float32 targets of ``files`` in vocabulary order."""
+    pos = {lab: k for k, lab in enumerate(vocab)}
+    y = np.zeros((len(files), len(vocab)), np.float32)
+    for i, f in enumerate(files):
+        for lab in labels[f]:
+            if str(lab) not in pos:
+                raise TaskDataError(f"label {lab!r} of {f} is not in labelvocabulary.csv")
+            y[i, pos[str(lab)]] = 1.0
+    return y
+
+
+def _scene_split(task_dir: Path, emb_dir: Path, split: str, vocab: list[str]):
+    x, index = load_split(emb_dir, split)
+    files = index["files"]
+    return np.asarray(x), scene_targets(read_split_json(task_dir, split), files, vocab), files
+
+
+def _stack(parts: list[tuple[np.ndarray, np.ndarray, list[str]]]):
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) -> dict[str, Any]:
+    """Fit a probe per evaluation and write scene prediction files into ``out``."""
+    vocab = read_vocabulary(task_dir)
+    data = {s: _scene_split(task_dir, emb_dir, s, vocab) for s in meta["splits"]}
+    multilabel = meta["prediction_type"] == "multilabel"
+    metric = meta["evaluation"][0]
+    folds = {}
+    for test, valid, train in fold_plan(meta):
+        x_tr, y_tr = _stack([data[s] for s in train])
+        x_va, y_va, _ = data[valid]
+        fitted = probelib.fit_logreg_probe(x_tr, y_tr, x_va, y_va, metric, multilabel, c_grid)
+        x_te, _, files = data[test]
+        probs = fitted.predict(x_te)
+        table = pd.DataFrame(probs, columns=vocab)
+        table.insert(0, "filename", files)
+        with atomic_path(out / prediction_file(test)) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.7g")
+        folds[test] = {
+            "kind": fitted.kind,
+            "hparams": fitted.hparams,
+            "valid_score": fitted.valid_score,
+            "valid_split": valid,
+            "train_splits": train,
+            "curve": fitted.curve,
+            "seconds": fitted.seconds,
+        }
+    return folds
+
+
+def clip_vectors(emb_dir: Path, split: str) -> dict[str, np.ndarray]:
+    """Each clip's frame embeddings, concatenated in time order, as one flat vector."""
+    x, index = load_split(emb_dir, split)
+    x = np.asarray(x)
+    owner = np.asarray(index["frame_file"], dtype=object)
+    return {f: x[owner == f].ravel() for f in index["files"]}
+
+
+def embedding_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """``sum(|a - b|)`` divided by the number of elements (clips of equal length)."""
+    if a.shape != b.shape:
+        raise TaskDataError(
+            f"clips of a pair have {a.size} and {b.size} embedding values; JND and ranking "
+            "clips must share one length"
+        )
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean())
+
+
+def pair_table(task_dir: Path, emb_dir: Path, split: str, task_type: str) -> pd.DataFrame:
+    """``filename1,filename2,distance`` for JND pairs or every pair inside a ranking group."""
+    vec = clip_vectors(emb_dir, split)
+    table = read_split_csv(task_dir, split)
+    if task_type == "jnd":
+        pairs = list(zip(table["filename1"], table["filename2"], strict=True))
+    else:
+        pairs = []
+        for _, grp in table.groupby("group", sort=True):
+            names = grp.sort_values("rank", kind="stable")["filename"].tolist()
+            pairs.extend((a, b) for i, a in enumerate(names) for b in names[i + 1 :])
+    rows = [(a, b, embedding_distance(vec[a], vec[b])) for a, b in pairs]
+    return pd.DataFrame(rows, columns=["filename1", "filename2", "distance"])
+
+
+def predict_pairs(task_dir: Path, emb_dir: Path, out: Path, meta: dict) -> dict[str, Any]:
+    """Write JND/ranking distance files for each test split; no training."""
+    folds = {}
+    for test, _, _ in fold_plan(meta):
+        with atomic_path(out / prediction_file(test)) as tmp:
+            pair_table(task_dir, emb_dir, test, meta["task_type"]).to_csv(
+                tmp, index=False, float_format="%.9g"
+            )
+        folds[test] = {"kind": "distance", "hparams": {"distance": "mean_abs"}, "valid_score": None}
+    return folds
+
+
+def predict_pair(
+    task_dir: Path,
+    emb_dir: Path,
+    out_dir: Path,
+    c_grid: tuple[float, ...] = probelib.DEFAULT_C_GRID,
+) -> PredictResult:
+    """Write every prediction file of one pair into ``out_dir`` (replaced atomically)."""
+    meta = read_json(task_dir / "task_metadata.json")
+    start = time.perf_counter()
+    with atomic_dir(out_dir) as tmp:
+        if meta["task_type"] == "scene":
+            folds = predict_scene(task_dir, emb_dir, tmp, meta, c_grid)
+        elif meta["task_type"] in ("jnd", "ranking"):
+            folds = predict_pairs(task_dir, emb_dir, tmp, meta)
+        else:
+            raise TaskDataError(f"task type {meta['task_type']} has no predictor yet")
+        first = next(iter(folds.values()))
+        probe_info = {
+            "kind": first["kind"],
+            "hparams": first["hparams"],
+            "valid_score": _mean([f["valid_score"] for f in folds.values()]),
+            "folds": folds,
+        }
+        write_json(tmp / "probe.json", probe_info)
+        files = sorted(p.name for p in tmp.glob("predicted-*.csv"))
+    return PredictResult(files, probe_info, time.perf_counter() - start, digest_tree(out_dir))
+
+
+def _mean(values: list[Any]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None

@@ -1,0 +1,207 @@
+"""The six pipeline stages as plain functions over one HEAR_HOME, with their manifests.
+
+Assets call these and add Dagster metadata; ``hear-assets run`` calls ``stage_state`` first so
+that a re-run with nothing changed launches nothing.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hear_assets.lib import embed, predict, probe, standardize, taskfiles
+from hear_assets.lib.files import atomic_dir, digest_tree, sha256_file
+from hear_assets.lib.layout import Layout
+from hear_assets.lib.manifest import (
+    Manifest,
+    digest_json,
+    list_files,
+    read_manifest,
+    state_of,
+    write_manifest,
+)
+from hear_assets.lib.tasks import TaskDataError, TaskSpec
+from hear_assets.lib.tasks.synthetic import generate
+from hear_models.registry import ModelSpec
+from hear_models.runtime import LoadedModel
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None] | None
+
+TASK_STAGES = ("task_raw", "task_audio", "task_splits")
+PAIR_STAGES = ("embeddings", "predictions")
+CODE_VERSIONS = {
+    "task_raw": "1",
+    "task_audio": standardize.VERSION,
+    "task_splits": "1",
+    "embeddings": embed.VERSION,
+    "predictions": f"{predict.VERSION}.{probe.VERSION}",
+}
+
+
+@dataclass
+class StageResult:
+    """What a stage wrote: its manifest plus numbers for the asset's metadata."""
+
+    manifest: Manifest
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def model_identity(spec: ModelSpec) -> str:
+    """Digest of a model's spec and, where it has a weights file, the file's bytes."""
+    weights = Path(spec.weights) if spec.weights else None
+    wsha = sha256_file(weights) if weights and weights.is_file() else ""
+    return digest_json({"spec": spec.to_json(), "weights_sha256": wsha})
+
+
+def current_inputs(
+    layout: Layout, stage: str, task: TaskSpec, model: ModelSpec | None = None
+) -> dict[str, str] | None:
+    """The input digests ``stage`` would record now; None if an upstream stage has no output."""
+    root = layout.root
+
+    def up(name: str, with_model: bool = False) -> str | None:
+        m = read_manifest(root, name, task.name, model.name if with_model and model else None)
+        return m.digest if m else None
+
+    if stage == "task_raw":
+        return {"spec": digest_json(task.to_json())}
+    deps = {
+        "task_audio": {"task_raw": up("task_raw")},
+        "task_splits": {"task_raw": up("task_raw")},
+        "embeddings": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
+        "predictions": {"task_splits": up("task_splits"), "embeddings": up("embeddings", True)},
+    }[stage]
+    if any(v is None for v in deps.values()):
+        return None
+    if stage == "embeddings":
+        assert model is not None
+        deps["model"] = model_identity(model)
+    return {k: str(v) for k, v in deps.items()}
+
+
+def stage_state(layout: Layout, stage: str, task: TaskSpec, model: ModelSpec | None = None) -> str:
+    """``missing``, ``stale`` or ``done`` for one stage of one task or pair."""
+    m = read_manifest(layout.root, stage, task.name, model.name if model else None)
+    return state_of(
+        layout.root, m, CODE_VERSIONS[stage], current_inputs(layout, stage, task, model)
+    )
+
+
+def _finish(
+    layout: Layout,
+    stage: str,
+    task: TaskSpec,
+    model: ModelSpec | None,
+    inputs: dict[str, str] | None,
+    digest: str,
+    paths: list[Path],
+    info: dict[str, Any],
+) -> Manifest:
+    if inputs is None:
+        raise TaskDataError(f"{stage} of {task.name}: an upstream stage has no output yet")
+    m = Manifest(
+        stage,
+        task.name if model is None else f"{model.name}|{task.name}",
+        CODE_VERSIONS[stage],
+        inputs,
+        digest,
+        list_files(layout.root, paths),
+        info,
+    )
+    write_manifest(layout.root, m, task.name, model.name if model else None)
+    return m
+
+
+def build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
+    """Generate (built-in) or fetch the raw form of a task into ``raw/<task>/``."""
+    out = layout.raw_dir(task.name)
+    inputs = current_inputs(layout, "task_raw", task)
+    start = time.perf_counter()
+    if task.source == "builtin":
+        with atomic_dir(out) as tmp:
+            generate(task, tmp)
+    elif not (out / "clips.csv").exists():
+        raise TaskDataError(
+            f"{out}: no raw catalogue (clips.csv) for {task.source} task {task.name}"
+        )
+    raw = taskfiles.read_raw(task, out)
+    digest = digest_tree(out)
+    info = {"clips": len(raw.clips), "seconds": round(time.perf_counter() - start, 3)}
+    return StageResult(_finish(layout, "task_raw", task, None, inputs, digest, [out], info), info)
+
+
+def build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) -> StageResult:
+    """Standardize every raw clip into ``tasks/<task>/<rate>/<split>/`` at the five rates."""
+    raw_dir, task_dir = layout.raw_dir(task.name), layout.task_dir(task.name)
+    inputs = current_inputs(layout, "task_audio", task)
+    raw = taskfiles.read_raw(task, raw_dir)
+    jobs = [
+        (raw_dir / "audio" / f, s, f)
+        for f, s in zip(raw.clips["filename"], raw.clips["split"], strict=True)
+    ]
+    start = time.perf_counter()
+    paths = standardize.standardize_task(
+        jobs,
+        task_dir,
+        task.sample_duration,
+        progress=progress,
+        quality=task.params.get("resample_filter", standardize.DEFAULT_FILTER),
+    )
+    digest = digest_tree(task_dir, "[0-9]*/**/*.wav")
+    info = {"clips": len(jobs), "seconds": round(time.perf_counter() - start, 3)}
+    return StageResult(_finish(layout, "task_audio", task, None, inputs, digest, paths, info), info)
+
+
+def build_task_splits(layout: Layout, task: TaskSpec) -> StageResult:
+    """Write task_metadata.json, labelvocabulary.csv, ``<split>.json`` and ``<split>.csv``."""
+    task_dir = layout.task_dir(task.name)
+    inputs = current_inputs(layout, "task_splits", task)
+    raw = taskfiles.read_raw(task, layout.raw_dir(task.name))
+    counts = taskfiles.write_split_files(task, raw, task_dir)
+    files = [task_dir / n for n in ("task_metadata.json", "labelvocabulary.csv")]
+    files += [task_dir / f"{s}.{ext}" for s in task.splits for ext in ("json", "csv")]
+    digest = digest_json({p.name: sha256_file(p) for p in files})
+    info = {"clips_per_split": counts}
+    return StageResult(
+        _finish(layout, "task_splits", task, None, inputs, digest, files, info), info
+    )
+
+
+def build_embeddings(
+    layout: Layout,
+    task: TaskSpec,
+    model_spec: ModelSpec,
+    model: LoadedModel,
+    progress: Progress = None,
+) -> StageResult:
+    """Embed every split of ``task`` with the loaded ``model``."""
+    inputs = current_inputs(layout, "embeddings", task, model_spec)
+    out = layout.embeddings_dir(model_spec.name, task.name)
+    result = embed.embed_task(model, task.name, layout.task_dir(task.name), out, progress)
+    info = {
+        "rows": result.rows,
+        "clips": result.clips,
+        "embedding_dim": result.dim,
+        "seconds": round(result.seconds, 3),
+        "clips_per_second": round(result.clips_per_second, 2),
+        "device": model.device,
+        "framework": model.framework,
+        "weights_sha256": model.weights_sha256(),
+    }
+    m = _finish(layout, "embeddings", task, model_spec, inputs, result.digest, [out], info)
+    return StageResult(m, info)
+
+
+def build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) -> StageResult:
+    """Train the probe (or compute distances) and write the pair's prediction files."""
+    inputs = current_inputs(layout, "predictions", task, model_spec)
+    out = layout.predictions_dir(model_spec.name, task.name)
+    result = predict.predict_pair(
+        layout.task_dir(task.name), layout.embeddings_dir(model_spec.name, task.name), out
+    )
+    info = {"files": result.files, "probe": result.probe, "seconds": round(result.seconds, 3)}
+    m = _finish(layout, "predictions", task, model_spec, inputs, result.digest, [out], info)
+    return StageResult(m, info)

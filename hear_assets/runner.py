@@ -1,0 +1,138 @@
+"""Materialize the grid in one long-lived process on the persistent Dagster instance.
+
+Shared by ``hear-assets run`` and the nightly job: it plans first (so a run with nothing
+changed launches nothing), then materializes task stages, then pair stages (optionally in
+worker processes), then ``scores``. Each step is a Dagster run, so all of them show in the UI.
+"""
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from hear_assets.lib import catalog, report
+from hear_assets.lib.layout import Layout
+from hear_assets.lib.plan import Step, pair_steps, task_steps
+from hear_assets.lib.tasks import TaskSpec
+from hear_assets.partitions import pair_key, sync_partitions
+from hear_assets.resources import HearHome, ModelsResource
+from hear_models.registry import ModelSpec
+
+# Failures are reported by the caller in one line; Dagster's console logger stays quiet.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
+
+
+@dataclass
+class GridResult:
+    """What a grid run did."""
+
+    steps: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            err = event.step_failure_data.error
+            while err is not None and err.cause is not None and "StepExecution" in err.cls_name:
+                err = err.cause
+            if err is not None:
+                return err.message.strip().splitlines()[0]
+    return "run failed"
+
+
+def materialize_step(step: Step, home_root: str, device: str = "", instance=None) -> str | None:
+    """Run one step's stages as a Dagster run; return None or the one-line failure."""
+    from hear_assets.definitions import ASSETS
+
+    resources = {"home": HearHome(root=home_root), "models": ModelsResource(device=device)}
+    key = step.task if step.model is None else pair_key(step.task, step.model)
+    selection = list(step.stages)
+
+    def go(inst: dg.DagsterInstance) -> str | None:
+        result = dg.materialize(
+            ASSETS,
+            selection=selection,
+            partition_key=key if step.stages != ("scores",) else None,
+            instance=inst,
+            resources=resources,
+            run_config=QUIET,
+            raise_on_error=False,
+            tags={"hear/launched_by": "hear-assets"},
+        )
+        return None if result.success else _failure_message(result)
+
+    if instance is not None:
+        return go(instance)
+    with dg.DagsterInstance.get() as inst:
+        return go(inst)
+
+
+def _timed(fn, *args) -> tuple[float, str | None]:
+    start = time.perf_counter()
+    err = fn(*args)
+    return time.perf_counter() - start, err
+
+
+def run_grid(
+    instance: dg.DagsterInstance,
+    layout: Layout,
+    tasks: list[TaskSpec],
+    models: list[ModelSpec],
+    force: bool = False,
+    parallel: int = 1,
+    device: str = "",
+    on_step: OnStep | None = None,
+) -> GridResult:
+    """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores."""
+    sync_partitions(instance, layout)
+    out = GridResult()
+    root = str(layout.root)
+
+    def done(label: str, seconds: float, err: str | None) -> None:
+        out.steps += 1
+        if err:
+            out.failures[label] = err
+        if on_step:
+            on_step(label, seconds, err)
+
+    for step in task_steps(layout, tasks, force):
+        done(
+            f"{step.label}: {', '.join(step.stages)}",
+            *_timed(materialize_step, step, root, device, instance),
+        )
+    p_steps = [
+        s
+        for s in pair_steps(layout, tasks, models, force)
+        if s.task not in {f.split(":")[0] for f in out.failures}
+    ]
+    if parallel > 1 and len(p_steps) > 1:
+        with ProcessPoolExecutor(parallel) as pool:
+            futures = [(s, pool.submit(_timed, materialize_step, s, root, device)) for s in p_steps]
+            for step, fut in futures:
+                done(f"{step.label}: {', '.join(step.stages)}", *fut.result())
+    else:
+        for step in p_steps:
+            done(
+                f"{step.label}: {', '.join(step.stages)}",
+                *_timed(materialize_step, step, root, device, instance),
+            )
+    all_tasks, all_models = catalog.all_tasks(layout), catalog.all_models(layout)
+    if out.steps or report.report_state(layout, all_tasks, all_models) != "done":
+        done(
+            "scores", *_timed(materialize_step, Step("", None, ("scores",)), root, device, instance)
+        )
+    return out
+
+
+def planned_steps(
+    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
+) -> int:
+    """How many steps ``run_grid`` will take (pairs of tasks still to build included)."""
+    t_steps = task_steps(layout, tasks, force)
+    pending = {s.task for s in t_steps}
+    ready = pair_steps(layout, tasks, models, force)
+    return len(t_steps) + len(ready) + len(pending) * len(models)

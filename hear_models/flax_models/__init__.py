@@ -1,0 +1,1 @@
+"""JAX/Flax HEAR API models, one module each."""

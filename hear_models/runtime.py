@@ -1,0 +1,136 @@
+"""Any HEAR module as numpy in, numpy out: framework conversion, device, no-grad, release."""
+
+import gc
+import hashlib
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from hear_models.api import ModelContractError, check_sample_rate
+from hear_models.registry import ModelSpec, import_module
+
+log = logging.getLogger(__name__)
+
+
+def _is_torch(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A torch tensor, JAX array or array-like as a numpy array (on the host)."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+@dataclass
+class LoadedModel:
+    """A loaded HEAR model with numpy-facing embedding calls."""
+
+    name: str
+    module: ModuleType
+    model: Any
+    framework: str
+    device: str
+
+    @property
+    def sample_rate(self) -> int:
+        """The model's input sample rate."""
+        return int(self.model.sample_rate)
+
+    @property
+    def scene_embedding_size(self) -> int:
+        """Declared scene embedding size."""
+        return int(self.model.scene_embedding_size)
+
+    @property
+    def timestamp_embedding_size(self) -> int:
+        """Declared timestamp embedding size."""
+        return int(self.model.timestamp_embedding_size)
+
+    def _audio(self, audio: np.ndarray) -> Any:
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        if self.framework == "torch":
+            import torch
+
+            return torch.from_numpy(audio).to(self.device)
+        return audio
+
+    def scene(self, audio: np.ndarray) -> np.ndarray:
+        """``(n, samples)`` float32 → ``(n, scene_embedding_size)`` numpy (unchecked)."""
+        with self._no_grad():
+            return to_numpy(self.module.get_scene_embeddings(self._audio(audio), self.model))
+
+    def timestamps(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, samples)`` → ``(n, T, d)`` embeddings and ``(n, T)`` ms timestamps (unchecked)."""
+        with self._no_grad():
+            emb, ts = self.module.get_timestamp_embeddings(self._audio(audio), self.model)
+            return to_numpy(emb), to_numpy(ts)
+
+    def weights_sha256(self) -> str:
+        """sha256 over the model's parameters (torch state dict or JAX/Flax variables)."""
+        h = hashlib.sha256()
+        if self.framework == "torch":
+            for key, tensor in sorted(self.model.state_dict().items()):
+                h.update(key.encode())
+                h.update(np.ascontiguousarray(to_numpy(tensor)).tobytes())
+            return h.hexdigest()
+        variables = getattr(self.model, "variables", None)
+        if variables is None:
+            return ""
+        import jax
+
+        for path, leaf in sorted(
+            jax.tree_util.tree_leaves_with_path(variables), key=lambda kv: str(kv[0])
+        ):
+            h.update(str(path).encode())
+            h.update(np.ascontiguousarray(to_numpy(leaf)).tobytes())
+        return h.hexdigest()
+
+    @contextmanager
+    def _no_grad(self) -> Iterator[None]:
+        if self.framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                yield
+        else:
+            yield
+
+
+@contextmanager
+def open_model(spec: ModelSpec, device: str = "cpu") -> Iterator[LoadedModel]:
+    """Load ``spec``'s module and model on ``device``; release it (and GPU memory) on exit."""
+    module = import_module(spec.module)
+    try:
+        model = (
+            module.load_model(spec.weights, **spec.options)
+            if (spec.weights or spec.options)
+            else module.load_model()
+        )
+    except Exception as exc:
+        raise ModelContractError(f"model {spec.name}: load_model failed: {exc}") from exc
+    for attr in ("sample_rate", "scene_embedding_size", "timestamp_embedding_size"):
+        if not isinstance(getattr(model, attr, None), int):
+            raise ModelContractError(f"model {spec.name}: attribute {attr} missing or not an int")
+    check_sample_rate(model.sample_rate, f"model {spec.name}")
+    framework = "torch" if _is_torch(model) else spec.framework
+    if framework == "torch":
+        model = model.to(device).eval()
+    loaded = LoadedModel(spec.name, module, model, framework, device)
+    try:
+        yield loaded
+    finally:
+        del loaded.model, model
+        gc.collect()
+        if framework == "torch" and device.startswith("cuda"):
+            import torch
+
+            torch.cuda.empty_cache()

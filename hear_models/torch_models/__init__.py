@@ -1,0 +1,1 @@
+"""PyTorch HEAR API models, one module each."""

@@ -1,0 +1,158 @@
+"""The whole asset graph in process on a small synthetic task, checked file by file."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from hear_assets.definitions import ASSETS
+from hear_assets.lib.files import sha256_file
+from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES
+from hear_assets.partitions import pair_key
+from hear_assets.resources import HearHome, ModelsResource
+from hear_models.api import HEAR_SAMPLE_RATES
+
+SCORES_KEYS = {
+    "task",
+    "model",
+    "task_type",
+    "primary_metric",
+    "primary",
+    "ci95",
+    "metrics",
+    "folds",
+    "folds_std",
+    "probe",
+    "postprocessing",
+    "bootstrap",
+    "provenance",
+}
+
+
+def run_graph(home: Path, task: str, models: list[str]) -> None:
+    res = {"home": HearHome(root=str(home)), "models": ModelsResource(device="cpu")}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("task", [task])
+        instance.add_dynamic_partitions("model", models)
+        r = dg.materialize(
+            ASSETS,
+            selection=list(TASK_STAGES),
+            partition_key=task,
+            instance=instance,
+            resources=res,
+        )
+        assert r.success
+        for model in models:
+            r = dg.materialize(
+                ASSETS,
+                selection=list(PAIR_STAGES),
+                partition_key=pair_key(task, model),
+                instance=instance,
+                resources=res,
+            )
+            assert r.success
+            checks = r.get_asset_check_evaluations()
+            assert checks and all(c.passed for c in checks)
+        r = dg.materialize(ASSETS, selection=["scores"], instance=instance, resources=res)
+        assert r.success
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import MINI_TONES, register_tasks
+
+    home = tmp_path_factory.mktemp("home")
+    register_tasks(home, MINI_TONES)
+    run_graph(home, "mini_tones", ["naive_torch"])
+    return home
+
+
+def test_naive_baseline_scores_far_above_chance(built: Path) -> None:
+    board = pd.read_csv(built / "leaderboard.csv").set_index("model")
+    assert list(board.columns) == ["mini_tones"]
+    assert board.loc["naive_torch", "mini_tones"] > 0.8  # 12 pitches: chance is 0.083
+
+
+def test_task_files_follow_the_hear_layout(built: Path) -> None:
+    task_dir = built / "tasks" / "mini_tones"
+    meta = json.loads((task_dir / "task_metadata.json").read_text())
+    assert meta["task_type"] == "scene" and meta["embedding_type"] == "scene"
+    assert meta["splits"] == ["train", "valid", "test"]
+    vocab = pd.read_csv(task_dir / "labelvocabulary.csv", dtype=str)
+    assert vocab["label"].tolist() == [str(p) for p in range(60, 72)]
+    for split in meta["splits"]:
+        labels = json.loads((task_dir / f"{split}.json").read_text())
+        table = pd.read_csv(task_dir / f"{split}.csv", dtype=str)
+        assert list(table.columns) == ["filename", "label"]
+        assert dict(zip(table["filename"], table["label"], strict=True)) == {
+            f: labs[0] for f, labs in labels.items()
+        }
+        for rate in HEAR_SAMPLE_RATES:
+            for name in labels:
+                info = sf.info(task_dir / str(rate) / split / name)
+                assert (info.samplerate, info.channels, info.subtype) == (rate, 1, "PCM_16")
+                assert info.frames == int(0.5 * rate)
+
+
+def test_embeddings_are_true_npy_with_an_index(built: Path) -> None:
+    emb_dir = built / "embeddings" / "naive_torch" / "mini_tones"
+    test = json.loads((built / "tasks" / "mini_tones" / "test.json").read_text())
+    x = np.load(emb_dir / "test.npy", allow_pickle=False)
+    index = json.loads((emb_dir / "test.index.json").read_text())
+    assert x.dtype == np.float32 and x.shape == (len(test), 4096)
+    assert index["files"] == list(test) and index["timestamps_ms"] is None
+
+
+def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
+    pred = pd.read_csv(built / "predictions" / "naive_torch" / "mini_tones" / "predicted-test.csv")
+    assert pred.columns[0] == "filename"
+    assert [str(c) for c in pred.columns[1:]] == [str(p) for p in range(60, 72)]
+    np.testing.assert_allclose(pred.iloc[:, 1:].sum(axis=1), 1.0, atol=1e-5)
+    scores = json.loads((built / "scores" / "naive_torch" / "mini_tones.json").read_text())
+    assert set(scores) == SCORES_KEYS
+    assert scores["primary_metric"] == "pitch_acc"
+    assert scores["primary"] == scores["metrics"]["pitch_acc"]
+    lo, hi = scores["ci95"]
+    assert lo <= scores["primary"] <= hi
+    assert scores["probe"]["kind"] == "logreg"
+    # top-1 from the predictions file, recomputed here by hand
+    truth = pd.read_csv(built / "tasks" / "mini_tones" / "test.csv", dtype=str)
+    top = pred.set_index("filename").idxmax(axis=1).astype(str)
+    assert scores["primary"] == pytest.approx(
+        (top.loc[truth["filename"]].values == truth["label"].values).mean()
+    )
+
+
+def test_rematerializing_tasks_gives_identical_files(built: Path, tmp_path: Path) -> None:
+    from tests.conftest import MINI_TONES, register_tasks
+
+    other = tmp_path / "again"
+    register_tasks(other, MINI_TONES)
+    res = {"home": HearHome(root=str(other)), "models": ModelsResource()}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("task", ["mini_tones"])
+        assert dg.materialize(
+            ASSETS,
+            selection=list(TASK_STAGES),
+            partition_key="mini_tones",
+            instance=instance,
+            resources=res,
+        ).success
+    a, b = built / "tasks" / "mini_tones", other / "tasks" / "mini_tones"
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all(sha256_file(a / f) == sha256_file(b / f) for f in files)
+
+
+def test_scores_succeeds_on_an_empty_grid(hear_home: Path) -> None:
+    res = {"home": HearHome(root=str(hear_home)), "models": ModelsResource()}
+    with dg.instance_for_test() as instance:
+        r = dg.materialize(ASSETS, selection=["scores"], instance=instance, resources=res)
+        assert r.success
+        mat = r.asset_materializations_for_node("scores")[0]
+        assert mat.metadata["pairs_scored"].value == 0
+    assert (hear_home / "leaderboard.csv").read_text().strip() == "model"
