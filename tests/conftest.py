@@ -34,6 +34,28 @@ MINI_TONES = {
 }
 
 
+def mini_task(builtin: str, name: str, **changes) -> dict:
+    """A smaller copy of a built-in task's spec (same generator), as a registry entry."""
+    from hear_assets.lib.tasks.synthetic import BUILTIN_TASKS
+
+    spec = BUILTIN_TASKS[builtin].to_json()
+    params = {**spec["params"], **changes.pop("params", {})}
+    return {**spec, **changes, "name": name, "params": params}
+
+
+def mini_tasks() -> list[dict]:
+    """One small task of every type, generated and standardized in seconds."""
+    return [
+        MINI_TONES,
+        mini_task("tiny_modulation", "mini_modulation", params={"per_class": 15}),
+        mini_task("tiny_mixtures", "mini_mixtures", params={"clips": 40}),
+        mini_task("tiny_noise_folds", "mini_noise_folds", nfolds=3, params={"per_class": 6}),
+        mini_task("tiny_events", "mini_events", sample_duration=2.0, params={"clips": 15}),
+        mini_task("tiny_jnd", "mini_jnd", params={"pairs": 30}),
+        mini_task("tiny_brightness", "mini_brightness", params={"groups": 8, "per_group": 4}),
+    ]
+
+
 @pytest.fixture
 def hear_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty HEAR_HOME for one test, exported to code that reads the environment."""

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from hear_assets.lib.folds import fold_plan, prediction_file
 from hear_assets.lib.metrics import RANGES
-from hear_assets.lib.predict import fold_plan, prediction_file
 from hear_assets.lib.taskfiles import read_split_json, read_vocabulary
 from hear_models.api import HEAR_SAMPLE_RATES
 

@@ -9,8 +9,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import norm
-from sklearn.metrics import average_precision_score, roc_auc_score
+from scipy.stats import norm, rankdata
 
 # Valid range of every metric, for the scores_in_range check.
 RANGES: dict[str, tuple[float, float]] = {
@@ -50,29 +49,60 @@ def chroma_acc(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(np.argmax(p, axis=1) % 12 == _target_argmax(y) % 12))
 
 
-def mean_average_precision(y: np.ndarray, p: np.ndarray) -> float:
-    """``average_precision_score(Y, P, average="macro")``."""
-    try:
-        return float(average_precision_score(y, p, average="macro"))
-    except ValueError:
+def binary_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC of scores ``s`` for binary targets ``y`` (Mann-Whitney, ties averaged).
+
+    Equals ``sklearn.metrics.roc_auc_score``; NaN when only one class is present.
+    """
+    y = np.asarray(y) > 0
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
         return math.nan
+    ranks = rankdata(s)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    """AP = sum over distinct thresholds of (R_n - R_n-1) * P_n, as sklearn computes it."""
+    y = np.asarray(y) > 0
+    n_pos = int(y.sum())
+    if n_pos == 0:
+        return math.nan
+    order = np.argsort(-np.asarray(s, dtype=np.float64), kind="mergesort")
+    s_sorted, y_sorted = np.asarray(s, dtype=np.float64)[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]  # end of each tie group
+    tps = np.cumsum(y_sorted)[last]
+    precision = tps / (last + 1)
+    recall = tps / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _per_class(fn, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.array([fn(y[:, k], p[:, k]) for k in range(y.shape[1])])
+
+
+def mean_average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    """``average_precision_score(Y, P, average="macro")``; NaN if a class has no positive."""
+    aps = _per_class(average_precision, y, p)
+    return math.nan if len(aps) == 0 or np.isnan(aps).any() else float(aps.mean())
 
 
 def aucroc(y: np.ndarray, p: np.ndarray) -> float:
-    """``roc_auc_score(Y, P, average="macro")``; NaN where sklearn refuses (as HEAR)."""
-    try:
-        return float(roc_auc_score(y, p, average="macro"))
-    except ValueError:
-        return math.nan
+    """``roc_auc_score(Y, P, average="macro")`` on indicator targets; NaN where sklearn refuses.
+
+    Like sklearn (and so HEAR), two-column one-hot targets are two classes averaged.
+    """
+    aucs = _per_class(binary_auc, y, p)
+    return math.nan if len(aucs) == 0 or np.isnan(aucs).any() else float(aucs.mean())
 
 
 def d_prime(y: np.ndarray, p: np.ndarray) -> float:
     """Mean over classes of ``sqrt(2) * Phi^-1(AUC_k)``; NaN if a class lacks positives."""
-    try:
-        aucs = roc_auc_score(y, p, average=None)
-    except ValueError:
+    aucs = _per_class(binary_auc, y, p)
+    if len(aucs) == 0 or np.isnan(aucs).any():
         return math.nan
-    return float(np.mean(math.sqrt(2.0) * norm.ppf(np.asarray(aucs, dtype=np.float64))))
+    return float(np.mean(math.sqrt(2.0) * norm.ppf(aucs)))
 
 
 SCENE_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {

@@ -13,15 +13,13 @@ from itertools import permutations
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
-from sklearn.metrics import roc_auc_score
+
+from hear_assets.lib.metrics import binary_auc
 
 
 def jnd_auc(labels: np.ndarray, distances: np.ndarray) -> float:
     """ROC AUC of distances as scores for label 1; NaN with a single class."""
-    try:
-        return float(roc_auc_score(labels, distances))
-    except ValueError:
-        return math.nan
+    return binary_auc(labels, distances)
 
 
 def _distance_lookup(pred: pd.DataFrame) -> dict[frozenset, float]:

@@ -15,7 +15,10 @@ import pandas as pd
 
 from hear_assets.lib import probe as probelib
 from hear_assets.lib.embed import load_split
+from hear_assets.lib.eventprobe import predict_events
 from hear_assets.lib.files import atomic_dir, atomic_path, digest_tree, read_json, write_json
+from hear_assets.lib.folds import fold_plan, prediction_file, scene_targets
+from hear_assets.lib.metrics import SCENE_METRICS, higher_is_better
 from hear_assets.lib.taskfiles import read_split_csv, read_split_json, read_vocabulary
 from hear_assets.lib.tasks import TaskDataError
 
@@ -34,42 +37,6 @@ class PredictResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def fold_plan(meta: dict) -> list[tuple[str, str, list[str]]]:
-    """``(test, valid, train splits)`` per evaluation: one for train/valid/test, k for k-fold.
-
-    k-fold follows HEAR: test = fold i, valid = fold (i + 1) mod k, train = the rest.
-    """
-    splits = list(meta["splits"])
-    if meta["split_mode"] == "trainvaltest":
-        return [("test", "valid", ["train"])]
-    k = len(splits)
-    return [
-        (
-            splits[i],
-            splits[(i + 1) % k],
-            [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
-        )
-        for i in range(k)
-    ]
-
-
-def prediction_file(test_split: str) -> str:
-    """``predicted-test.csv`` or ``predicted-fold00.csv``."""
-    return f"predicted-{test_split}.csv"
-
-
-def scene_targets(labels: dict[str, list[str]], files: list[str], vocab: list[str]) -> np.ndarray:
-    """Multi-hot ``(N, K)`` float32 targets of ``files`` in vocabulary order."""
-    pos = {lab: k for k, lab in enumerate(vocab)}
-    y = np.zeros((len(files), len(vocab)), np.float32)
-    for i, f in enumerate(files):
-        for lab in labels[f]:
-            if str(lab) not in pos:
-                raise TaskDataError(f"label {lab!r} of {f} is not in labelvocabulary.csv")
-            y[i, pos[str(lab)]] = 1.0
-    return y
-
-
 def _scene_split(task_dir: Path, emb_dir: Path, split: str, vocab: list[str]):
     x, index = load_split(emb_dir, split)
     files = index["files"]
@@ -85,12 +52,20 @@ def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) 
     vocab = read_vocabulary(task_dir)
     data = {s: _scene_split(task_dir, emb_dir, s, vocab) for s in meta["splits"]}
     multilabel = meta["prediction_type"] == "multilabel"
-    metric = meta["evaluation"][0]
+    scorer = SCENE_METRICS[meta["evaluation"][0]]
     folds = {}
     for test, valid, train in fold_plan(meta):
         x_tr, y_tr = _stack([data[s] for s in train])
         x_va, y_va, _ = data[valid]
-        fitted = probelib.fit_logreg_probe(x_tr, y_tr, x_va, y_va, metric, multilabel, c_grid)
+        fitted = probelib.fit_logreg_probe(
+            x_tr,
+            y_tr,
+            x_va,
+            lambda p, y=y_va: (scorer(y, p), {}),
+            multilabel,
+            higher_is_better(meta["evaluation"][0]),
+            c_grid,
+        )
         x_te, _, files = data[test]
         probs = fitted.predict(x_te)
         table = pd.DataFrame(probs, columns=vocab)
@@ -166,6 +141,8 @@ def predict_pair(
     with atomic_dir(out_dir) as tmp:
         if meta["task_type"] == "scene":
             folds = predict_scene(task_dir, emb_dir, tmp, meta, c_grid)
+        elif meta["task_type"] == "event":
+            folds = predict_events(task_dir, emb_dir, tmp, meta, c_grid)
         elif meta["task_type"] in ("jnd", "ranking"):
             folds = predict_pairs(task_dir, emb_dir, tmp, meta)
         else:
@@ -177,6 +154,8 @@ def predict_pair(
             "valid_score": _mean([f["valid_score"] for f in folds.values()]),
             "folds": folds,
         }
+        if "postprocessing" in first:
+            probe_info["postprocessing"] = first["postprocessing"]
         write_json(tmp / "probe.json", probe_info)
         files = sorted(p.name for p in tmp.glob("predicted-*.csv"))
     return PredictResult(files, probe_info, time.perf_counter() - start, digest_tree(out_dir))

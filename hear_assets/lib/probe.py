@@ -9,14 +9,13 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-
-from hear_assets.lib.metrics import SCENE_METRICS, higher_is_better
 
 log = logging.getLogger(__name__)
 VERSION = "1"
@@ -70,6 +69,7 @@ class FittedProbe:
     _models: list[Any] = field(default_factory=list)
     _n_labels: int = 0
     _multilabel: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Scores ``(N, K)`` in vocabulary order: probabilities of each label."""
@@ -103,13 +103,16 @@ def _binary_scorer(z: np.ndarray, y: np.ndarray, c: float, seed: int):
     return lambda q: clf.predict_proba(q)[:, 1].astype(np.float32)
 
 
+ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
+
+
 def fit_logreg_probe(
     x_train: np.ndarray,
     y_train: np.ndarray,
     x_valid: np.ndarray,
-    y_valid: np.ndarray,
-    metric: str,
+    score_valid: ValidScorer,
     multilabel: bool,
+    higher_is_better: bool = True,
     c_grid: tuple[float, ...] = DEFAULT_C_GRID,
     seed: int = 0,
 ) -> FittedProbe:
@@ -117,9 +120,11 @@ def fit_logreg_probe(
 
     Args:
         x_train, x_valid: ``(N, D)`` embeddings.
-        y_train, y_valid: ``(N, K)`` one-/multi-hot targets.
-        metric: scene metric name driving selection.
+        y_train: ``(N, K)`` one-/multi-hot targets.
+        score_valid: scores validation probabilities ``(N_valid, K)``; returns the score and
+            any choice made along the way (e.g. event post-processing), kept with the probe.
         multilabel: one sigmoid per label instead of a softmax.
+        higher_is_better: False for error rates.
         c_grid: inverse regularization strengths to try.
         seed: random state of the solver.
     """
@@ -127,9 +132,9 @@ def fit_logreg_probe(
     scaler = Standardizer.fit(x_train)
     z_train = scaler(x_train)
     n_labels = y_train.shape[1]
-    scorer = SCENE_METRICS[metric]
-    sign = 1.0 if higher_is_better(metric) else -1.0
+    sign = 1.0 if higher_is_better else -1.0
     best: FittedProbe | None = None
+    best_key = -math.inf
     curve = []
     for c in c_grid:
         if multilabel:
@@ -139,16 +144,14 @@ def fit_logreg_probe(
         probe = FittedProbe(
             "logreg", {"C": c}, math.nan, [], 0.0, scaler, models, n_labels, multilabel
         )
-        score = scorer(y_valid, probe.predict(x_valid)) if len(y_valid) else math.nan
-        probe.valid_score = score
-        curve.append({"C": c, "valid_score": score})
+        score, extra = score_valid(probe.predict(x_valid)) if len(x_valid) else (math.nan, {})
+        probe.valid_score, probe.extra = score, extra
+        curve.append({"C": c, "valid_score": score, **extra})
         key = -math.inf if math.isnan(score) else sign * score
-        if best is None or key > (
-            -math.inf if math.isnan(best.valid_score) else sign * best.valid_score
-        ):
-            best = probe
+        if best is None or key > best_key:
+            best, best_key = probe, key
     assert best is not None
     best.curve = curve
     best.seconds = time.perf_counter() - start
-    log.info("logreg probe: C=%s valid %s=%.4f", best.hparams["C"], metric, best.valid_score)
+    log.info("logreg probe: C=%s valid score %.4f", best.hparams["C"], best.valid_score)
     return best

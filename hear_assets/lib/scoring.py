@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hear_assets.lib import pairmetrics
+from hear_assets.lib import eventmetrics, pairmetrics, postprocess
+from hear_assets.lib.files import read_json
+from hear_assets.lib.folds import fold_plan, prediction_file, scene_targets
 from hear_assets.lib.metrics import SCENE_METRICS
-from hear_assets.lib.predict import fold_plan, prediction_file, scene_targets
 from hear_assets.lib.taskfiles import read_split_csv, read_split_json, read_vocabulary
 from hear_assets.lib.tasks import TaskDataError
 
@@ -25,7 +26,7 @@ class FoldData:
     """One test split's scoring inputs; ``score(idx)`` scores the resampled units ``idx``."""
 
     n_units: int
-    score: Callable[[np.ndarray], dict[str, float]]
+    score: Callable[..., dict[str, float]]  # (idx, names=None) -> {metric: value}
 
 
 def _read_predictions(path: Path) -> pd.DataFrame:
@@ -46,8 +47,8 @@ def scene_fold(task_dir: Path, pred_dir: Path, split: str, metrics: list[str]) -
     p = pred.set_index("filename").loc[files, vocab].to_numpy(np.float64)
     y = scene_targets(labels, files, vocab)
 
-    def score(idx: np.ndarray) -> dict[str, float]:
-        return {m: SCENE_METRICS[m](y[idx], p[idx]) for m in metrics}
+    def score(idx: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
+        return {m: SCENE_METRICS[m](y[idx], p[idx]) for m in names or metrics}
 
     return FoldData(len(files), score)
 
@@ -61,7 +62,9 @@ def jnd_fold(task_dir: Path, pred_dir: Path, split: str) -> FoldData:
         raise TaskDataError(f"{pred_dir / prediction_file(split)}: pairs without a distance")
     y = merged["label"].astype(int).to_numpy()
     d = merged["distance"].astype(float).to_numpy()
-    return FoldData(len(y), lambda idx: {"jnd_auc": pairmetrics.jnd_auc(y[idx], d[idx])})
+    return FoldData(
+        len(y), lambda idx, names=None: {"jnd_auc": pairmetrics.jnd_auc(y[idx], d[idx])}
+    )
 
 
 def ranking_fold(task_dir: Path, pred_dir: Path, split: str) -> FoldData:
@@ -69,7 +72,30 @@ def ranking_fold(task_dir: Path, pred_dir: Path, split: str) -> FoldData:
     groups = read_split_csv(task_dir, split)
     pred = _read_predictions(pred_dir / prediction_file(split))
     per_group = pairmetrics.group_scores(groups, pred)
-    return FoldData(len(per_group), lambda idx: pairmetrics.ranking_metrics(per_group.iloc[idx]))
+    return FoldData(
+        len(per_group), lambda idx, names=None: pairmetrics.ranking_metrics(per_group.iloc[idx])
+    )
+
+
+def event_fold(
+    task_dir: Path, pred_dir: Path, split: str, metrics: list[str], pp: dict
+) -> FoldData:
+    """Reference events and post-processed predictions of an event test split, per file."""
+    from hear_assets.lib.eventprobe import reference_events
+
+    vocab = read_vocabulary(task_dir)
+    ref = reference_events(read_split_json(task_dir, split))
+    pred = _read_predictions(pred_dir / prediction_file(split))
+    est = {}
+    for f, frames in pred.groupby("filename", sort=False):
+        est[str(f)] = postprocess.frames_to_events(
+            frames[vocab].to_numpy(np.float64),
+            frames["timestamp_ms"].to_numpy(np.float64),
+            vocab,
+            **pp,
+        )
+    counts = eventmetrics.file_counts(ref, est, vocab, metrics)
+    return FoldData(len(ref), lambda idx, names=None: eventmetrics.metrics_from_counts(counts, idx))
 
 
 def load_folds(task_dir: Path, pred_dir: Path, meta: dict) -> dict[str, FoldData]:
@@ -78,6 +104,9 @@ def load_folds(task_dir: Path, pred_dir: Path, meta: dict) -> dict[str, FoldData
     for test, _, _ in fold_plan(meta):
         if meta["task_type"] == "scene":
             out[test] = scene_fold(task_dir, pred_dir, test, list(meta["evaluation"]))
+        elif meta["task_type"] == "event":
+            pp = read_json(pred_dir / "probe.json")["folds"][test]["postprocessing"]
+            out[test] = event_fold(task_dir, pred_dir, test, list(meta["evaluation"]), pp)
         elif meta["task_type"] == "jnd":
             out[test] = jnd_fold(task_dir, pred_dir, test)
         elif meta["task_type"] == "ranking":

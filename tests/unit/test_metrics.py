@@ -46,3 +46,23 @@ def test_d_prime_is_sqrt2_probit_of_auc() -> None:
 def test_d_prime_nan_without_positives() -> None:
     y = np.array([[1, 0], [1, 0]], np.float32)
     assert math.isnan(metrics.d_prime(y, np.random.default_rng(0).random((2, 2))))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_metrics_equal_sklearn_with_ties(seed: int) -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random((40, 4)) < 0.3).astype(np.float32)
+    y[0] = 1  # every class has a positive
+    y[1] = 0
+    p = np.round(rng.random((40, 4)), 1)  # many ties
+    assert metrics.mean_average_precision(y, p) == pytest.approx(
+        average_precision_score(y, p, average="macro"), abs=1e-12
+    )
+    assert metrics.aucroc(y, p) == pytest.approx(roc_auc_score(y, p, average="macro"), abs=1e-12)
+    aucs = roc_auc_score(y, p, average=None)
+    assert metrics.d_prime(y, p) == pytest.approx(np.mean(math.sqrt(2) * norm.ppf(aucs)))
+    binary = np.eye(2, dtype=np.float32)[(rng.random(40) < 0.5).astype(int)]
+    q = rng.random((40, 2))
+    assert metrics.aucroc(binary, q) == pytest.approx(roc_auc_score(binary, q), abs=1e-12)
