@@ -23,6 +23,22 @@ def _is_torch(obj: Any) -> bool:
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
+def detect_framework(model: Any, declared: str) -> str:
+    """``torch`` for a torch Module, ``jax`` for a model holding JAX arrays or Flax modules,
+    else the declared framework (``numpy`` when unknown)."""
+    if _is_torch(model):
+        return "torch"
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        values = list(vars(model).values()) if hasattr(model, "__dict__") else []
+        leaves = [leaf for v in values for leaf in jax.tree_util.tree_leaves(v)]
+        if any(isinstance(leaf, jax.Array) for leaf in leaves):
+            return "jax"
+    if type(model).__module__.split(".")[0] in ("flax", "jax"):
+        return "jax"
+    return declared if declared not in ("", "unknown") else "numpy"
+
+
 def to_numpy(x: Any) -> np.ndarray:
     """A torch tensor, JAX array or array-like as a numpy array (on the host)."""
     if hasattr(x, "detach"):
@@ -121,7 +137,7 @@ def open_model(spec: ModelSpec, device: str = "cpu") -> Iterator[LoadedModel]:
         if not isinstance(getattr(model, attr, None), int):
             raise ModelContractError(f"model {spec.name}: attribute {attr} missing or not an int")
     check_sample_rate(model.sample_rate, f"model {spec.name}")
-    framework = "torch" if _is_torch(model) else spec.framework
+    framework = detect_framework(model, spec.framework)
     if framework == "torch":
         model = model.to(device).eval()
     loaded = LoadedModel(spec.name, module, model, framework, device)

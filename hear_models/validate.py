@@ -24,6 +24,8 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
+    framework: str = "unknown"
+    sample_rate: int = 0
 
     @property
     def ok(self) -> bool:
@@ -73,10 +75,18 @@ def _check_timestamps(model: LoadedModel, rep: Report) -> None:
                 rep.errors.append(f"{where}: last timestamp {ts.max():.1f} ms is past the clip end")
             if ts.min() > d.mean():
                 rep.warnings.append(f"{where}: first timestamp {ts.min():.1f} ms is late")
+            # The original validator only warns here; timestamps that stop far short of the
+            # clip's end are almost always seconds where milliseconds are due.
+            if ts.max() < 1000 * seconds - max(50.0, 2 * float(d.mean())):
+                rep.errors.append(
+                    f"{where}: timestamps end at {ts.max():.3f} for a {1000 * seconds:.0f} ms "
+                    "clip; timestamps must be window centres in ms"
+                )
         emb2, ts2 = model.timestamps(_noise(2, seconds, sr, i))
         if not (np.array_equal(emb, emb2) and np.array_equal(ts, ts2)):
             rep.errors.append(f"{where}: two identical calls gave different outputs")
-    rep.passed.append("timestamp embeddings: dtype, shapes, ms timestamps, hop, determinism")
+    if not any(e.startswith("timestamp embeddings") for e in rep.errors):
+        rep.passed.append("timestamp embeddings: dtype, shapes, ms timestamps, hop, determinism")
 
 
 def _check_scene(model: LoadedModel, rep: Report) -> None:
@@ -90,10 +100,14 @@ def _check_scene(model: LoadedModel, rep: Report) -> None:
             f"scene embeddings: shape {emb.shape}, expected (4, {model.scene_embedding_size})"
         )
         return
+    if not np.isfinite(emb).all():
+        rep.errors.append("scene embeddings: NaN or inf in embeddings")
+        return
     single = np.concatenate([model.scene(audio[i : i + 1]) for i in range(4)])
     if not np.allclose(emb, single, rtol=1e-4, atol=1e-5):
         rep.errors.append("scene embeddings: a clip's embedding depends on the rest of its batch")
-    rep.passed.append("scene embeddings: dtype, shape, batch independence")
+        return
+    rep.passed.append("scene embeddings: dtype, shape, finite, batch independence")
 
 
 def validate(spec: ModelSpec, device: str = "cpu") -> Report:
@@ -102,6 +116,7 @@ def validate(spec: ModelSpec, device: str = "cpu") -> Report:
     try:
         with open_model(spec, device) as model:
             rep.passed.append(f"load_model: {type(model.model).__name__} ({model.framework})")
+            rep.framework, rep.sample_rate = model.framework, model.sample_rate
             if model.sample_rate not in HEAR_SAMPLE_RATES:
                 rep.errors.append(f"sample_rate {model.sample_rate} not in {HEAR_SAMPLE_RATES}")
                 return rep

@@ -5,6 +5,7 @@ that a re-run with nothing changed launches nothing.
 """
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hear_assets.lib import embed, predict, probe, standardize, taskfiles
-from hear_assets.lib.files import atomic_dir, digest_tree, sha256_file
+from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, sha256_file
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import (
     Manifest,
@@ -115,6 +116,20 @@ def _finish(
     return m
 
 
+def raw_digest(raw_dir: Path) -> str:
+    """The catalogue files' bytes plus the name and size of every other file (archives are not
+    re-hashed on every run; their md5 was verified on download)."""
+    catalogue = {
+        p.name: sha256_file(p) for p in sorted(raw_dir.glob("*.csv")) if TMP_MARK not in p.name
+    }
+    sizes = {
+        str(p.relative_to(raw_dir)): p.stat().st_size
+        for p in sorted(raw_dir.rglob("*"))
+        if p.is_file() and TMP_MARK not in str(p)
+    }
+    return digest_json({"catalogue": catalogue, "sizes": sizes})
+
+
 def build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
     """Generate (built-in) or fetch the raw form of a task into ``raw/<task>/``."""
     out = layout.raw_dir(task.name)
@@ -123,12 +138,17 @@ def build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
     if task.source == "builtin":
         with atomic_dir(out) as tmp:
             generate(task, tmp)
+    elif task.source == "recipe":
+        from hear_assets.lib import recipes
+
+        recipes.build_raw(task, out, mirror=os.environ.get("HEAR_MIRROR") or None)
     elif not (out / "clips.csv").exists():
         raise TaskDataError(
-            f"{out}: no raw catalogue (clips.csv) for {task.source} task {task.name}"
+            f"{out}: no raw catalogue (clips.csv) for {task.source} task {task.name}; "
+            f"add it again with `hear-assets tasks add`"
         )
     raw = taskfiles.read_raw(task, out)
-    digest = digest_tree(out)
+    digest = raw_digest(out)
     info = {"clips": len(raw.clips), "seconds": round(time.perf_counter() - start, 3)}
     return StageResult(_finish(layout, "task_raw", task, None, inputs, digest, [out], info), info)
 
@@ -139,8 +159,10 @@ def build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) 
     inputs = current_inputs(layout, "task_audio", task)
     raw = taskfiles.read_raw(task, raw_dir)
     jobs = [
-        (raw_dir / "audio" / f, s, f)
-        for f, s in zip(raw.clips["filename"], raw.clips["split"], strict=True)
+        (raw_dir / src, s, f)
+        for f, s, src in zip(
+            raw.clips["filename"], raw.clips["split"], raw.clips["source"], strict=True
+        )
     ]
     start = time.perf_counter()
     paths = standardize.standardize_task(
@@ -149,6 +171,8 @@ def build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) 
         task.sample_duration,
         progress=progress,
         quality=task.params.get("resample_filter", standardize.DEFAULT_FILTER),
+        present=tuple(task.params.get("present_rates", ())),
+        present_root=raw_dir,
     )
     digest = digest_tree(task_dir, "[0-9]*/**/*.wav")
     info = {"clips": len(jobs), "seconds": round(time.perf_counter() - start, 3)}

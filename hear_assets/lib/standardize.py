@@ -98,19 +98,31 @@ def standardize_task(
     rates: tuple[int, ...] = HEAR_SAMPLE_RATES,
     progress: Callable[[int, int], None] | None = None,
     quality: str = DEFAULT_FILTER,
+    present: tuple[int, ...] = (),
+    present_root: Path | None = None,
 ) -> list[Path]:
     """Write ``task_dir/<rate>/<split>/<filename>`` for every ``(src, split, filename)`` job.
 
     Everything is written into one staging folder first; each ``<rate>/`` folder then replaces
-    the old one, so a crash never leaves a rate half-written. Returns the rate folders.
+    the old one, so a crash never leaves a rate half-written. Rates in ``present`` are not
+    resampled but taken from ``present_root/<rate>/<split>/<filename>`` (imported tasks keep
+    the rates they came with). Returns the rate folders.
     """
     task_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}audio.", dir=task_dir))
     try:
         for first in range(0, len(jobs), BATCH_CLIPS):
             batch = jobs[first : first + BATCH_CLIPS]
-            outs = standardize_batch([src for src, _, _ in batch], duration_s, rates, quality)
+            to_resample = tuple(r for r in rates if r not in present)
+            outs = standardize_batch([src for src, _, _ in batch], duration_s, to_resample, quality)
             for (_, split, name), out in zip(batch, outs, strict=True):
+                for rate in present:
+                    assert present_root is not None
+                    kept = present_root / str(rate) / split / name
+                    audio, sr = load_mono(kept, duration_s)
+                    if sr != rate:
+                        raise TaskDataError(f"{kept}: {sr} Hz, expected {rate} Hz")
+                    out[rate] = audio
                 for rate, audio in out.items():
                     write_wav(staging / str(rate) / split / name, audio, rate)
             if progress:

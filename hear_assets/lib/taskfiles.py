@@ -1,7 +1,8 @@
 """A task's raw catalogue (``clips.csv`` and friends) and the split files it becomes.
 
-The raw catalogue is ``raw/<task>/clips.csv`` (``filename,split,label``; an empty split is
-assigned by ``splits``), plus ``events.csv`` (event tasks), ``pairs.csv`` (JND) or
+The raw catalogue is ``raw/<task>/clips.csv`` (``filename,split,label`` and optionally
+``source``, the audio's path relative to ``raw/<task>/``, default ``audio/<filename>``; an empty
+split is assigned by ``splits``), plus ``events.csv`` (event tasks), ``pairs.csv`` (JND) or
 ``groups.csv`` (ranking), in the formats of the split files. ``write_split_files`` turns it into
 HEAR's ``task_metadata.json``, ``labelvocabulary.csv`` and ``<split>.json`` plus ``<split>.csv``.
 """
@@ -29,7 +30,7 @@ SPLIT_COLUMNS = {
 class RawTask:
     """The catalogue of one task: clips with their split, and the type's extra table."""
 
-    clips: pd.DataFrame  # filename, split, label (str)
+    clips: pd.DataFrame  # filename, split, label (str), source (path relative to the raw folder)
     extra: pd.DataFrame | None  # events / pairs / groups, or None for scene tasks
 
     def labels(self, spec: TaskSpec) -> list[str]:
@@ -44,7 +45,7 @@ class RawTask:
         return []
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+def _read_csv(path: Path, columns: list[str], optional: list[str] | None = None) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except Exception as exc:
@@ -52,12 +53,14 @@ def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise TaskDataError(f"{path}: missing column(s) {missing}; expected {columns}")
-    return df[columns]
+    return df[columns + [c for c in optional or [] if c in df.columns]]
 
 
 def read_raw(spec: TaskSpec, raw_dir: Path) -> RawTask:
     """Read a raw catalogue and assign the splits it leaves empty."""
-    clips = _read_csv(raw_dir / "clips.csv", ["filename", "split", "label"])
+    clips = _read_csv(raw_dir / "clips.csv", ["filename", "split", "label"], optional=["source"])
+    if "source" not in clips.columns:
+        clips["source"] = "audio/" + clips["filename"]
     extra = None
     if spec.task_type in EXTRA_TABLES:
         extra = _read_csv(raw_dir / EXTRA_TABLES[spec.task_type], SPLIT_COLUMNS[spec.task_type])
