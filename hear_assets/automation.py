@@ -5,7 +5,7 @@ import dagster as dg
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import digest_json
-from hear_assets.lib.plan import pair_steps, task_steps
+from hear_assets.lib.plan import pair_steps, task_steps, weight_steps
 from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome
@@ -13,6 +13,9 @@ from hear_assets.resources import HearHome
 task_job = dg.define_asset_job("task_job", selection=dg.AssetSelection.assets(*TASK_STAGES))
 pair_job = dg.define_asset_job("pair_job", selection=dg.AssetSelection.assets(*PAIR_STAGES))
 scores_job = dg.define_asset_job("scores_job", selection=dg.AssetSelection.assets("scores"))
+weights_job = dg.define_asset_job(
+    "weights_job", selection=dg.AssetSelection.assets("learned_weights")
+)
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -36,6 +39,19 @@ def grid_requests(layout: Layout) -> list[dg.RunRequest]:
                 partition_key=step.task,
                 asset_selection=[dg.AssetKey(s) for s in step.stages],
                 run_key=f"{step.label}:{','.join(step.stages)}:{digest_json(inputs)[:16]}",
+            )
+        )
+    for step in weight_steps(layout, list(tasks.values()), list(models.values())):
+        inputs = {
+            m: current_inputs(layout, "learned_weights", tasks[step.task], spec)
+            for m, spec in models.items()
+            if spec.training == "per_task"
+        }
+        requests.append(
+            dg.RunRequest(
+                job_name="weights_job",
+                partition_key=step.task,
+                run_key=f"{step.label}:learned_weights:{digest_json(inputs)[:16]}",
             )
         )
     for step in pair_steps(layout, list(tasks.values()), list(models.values())):
@@ -63,7 +79,7 @@ def _partition_requests(layout: Layout, instance: dg.DagsterInstance) -> list:
 
 
 @dg.sensor(
-    jobs=[task_job, pair_job, scores_job],
+    jobs=[task_job, weights_job, pair_job, scores_job],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

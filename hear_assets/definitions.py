@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from hear_assets.assets.models import learned_weights
 from hear_assets.assets.pairs import embeddings, predictions
 from hear_assets.assets.scores import scores
 from hear_assets.assets.tasks import task_audio, task_raw, task_splits
@@ -12,16 +13,17 @@ from hear_assets.automation import (
     scores_job,
     scores_nightly,
     task_job,
+    weights_job,
 )
 from hear_assets.resources import HearHome, ModelsResource
 
-ASSETS = [task_raw, task_audio, task_splits, embeddings, predictions, scores]
+ASSETS = [task_raw, task_audio, task_splits, learned_weights, embeddings, predictions, scores]
 RESOURCES = {"home": HearHome(), "models": ModelsResource()}
 
 defs = dg.Definitions(
     assets=ASSETS,
     resources=RESOURCES,
-    jobs=[task_job, pair_job, scores_job, nightly_job],
+    jobs=[task_job, weights_job, pair_job, scores_job, nightly_job],
     schedules=[scores_nightly],
     sensors=[grid_sensor],
 )

@@ -14,7 +14,7 @@ import dagster as dg
 
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import Step, pair_steps, task_steps
+from hear_assets.lib.plan import Step, pair_steps, task_steps, weight_steps
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
@@ -104,6 +104,12 @@ def run_grid(
             f"{step.label}: {', '.join(step.stages)}",
             *_timed(materialize_step, step, root, device, instance),
         )
+    # Weights are planned after the task stages ran, so new tasks get theirs in the same run.
+    for step in weight_steps(layout, tasks, models, force):
+        done(
+            f"{step.label}: {', '.join(step.stages)}",
+            *_timed(materialize_step, step, root, device, instance),
+        )
     p_steps = [
         s
         for s in pair_steps(layout, tasks, models, force)
@@ -135,4 +141,6 @@ def planned_steps(
     t_steps = task_steps(layout, tasks, force)
     pending = {s.task for s in t_steps}
     ready = pair_steps(layout, tasks, models, force)
-    return len(t_steps) + len(ready) + len(pending) * len(models)
+    learned = any(m.training == "per_task" for m in models)
+    w_steps = len(weight_steps(layout, tasks, models, force)) + (len(pending) if learned else 0)
+    return len(t_steps) + w_steps + len(ready) + len(pending) * len(models)

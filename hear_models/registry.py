@@ -22,6 +22,10 @@ class ModelSpec:
         weights: path handed to ``load_model`` (empty: the module's default).
         options: extra keyword arguments for ``load_model``.
         retired: kept for history, no longer evaluated.
+        training: ``""`` (frozen), ``per_task`` (weights trained on each task's own training
+            split) or ``all_tasks`` (one set of weights trained over every task).
+        trainer: ``module:function`` that trains the weights (numpy in, checkpoint out).
+        weights_suffix: file name suffix of a trained checkpoint (``.pt``, ``.npz``).
     """
 
     name: str
@@ -32,6 +36,9 @@ class ModelSpec:
     weights: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     retired: bool = False
+    training: str = ""
+    trainer: str = ""
+    weights_suffix: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a json-able dict (the form of ``registry/models.json``)."""
@@ -44,6 +51,9 @@ class ModelSpec:
             "weights": self.weights,
             "options": dict(self.options),
             "retired": self.retired,
+            "training": self.training,
+            "trainer": self.trainer,
+            "weights_suffix": self.weights_suffix,
         }
 
 
@@ -52,6 +62,16 @@ MODELS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec("naive_torch", "hear_models.naive_torch", "naive", "torch", 44100),
         ModelSpec("naive_flax", "hear_models.naive_flax", "naive", "jax", 44100),
+        ModelSpec(
+            "learned_conv",
+            "hear_models.learned_conv",
+            "learned",
+            "torch",
+            16000,
+            training="per_task",
+            trainer="hear_models.torch_models.learned_conv:train",
+            weights_suffix=".pt",
+        ),
     )
 }
 
@@ -63,6 +83,12 @@ def unknown_model(name: str, known: list[str]) -> UnknownModelError:
         f"; did you mean '{close[0]}'?" if close else f"; known models: {', '.join(sorted(known))}"
     )
     return UnknownModelError(f"no model '{name}'{hint}")
+
+
+def import_trainer(path: str):
+    """The training function named ``module:function``."""
+    module, _, func = path.partition(":")
+    return getattr(importlib.import_module(module), func)
 
 
 def import_module(module: str) -> ModuleType:

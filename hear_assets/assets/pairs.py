@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from hear_assets.assets.models import learned_weights
 from hear_assets.assets.tasks import task_audio, task_splits
 from hear_assets.lib import catalog, checks, stages
 from hear_assets.lib.files import read_json
@@ -14,7 +15,7 @@ from hear_assets.resources import HearHome, ModelsResource
     partitions_def=pair_partitions,
     group_name="pairs",
     pool="gpu",
-    deps=[task_audio, task_splits],
+    deps=[task_audio, task_splits, learned_weights],
     code_version=stages.CODE_VERSIONS["embeddings"],
     check_specs=[
         dg.AssetCheckSpec("embeddings_finite", asset="embeddings", blocking=True),
@@ -30,8 +31,9 @@ def embeddings(
     layout = home.layout()
     task_name, model_name = pair_of(context)
     task, model_spec = catalog.get_task(layout, task_name), catalog.get_model(layout, model_name)
-    with models.open(model_spec) as model:
-        res = stages.build_embeddings(layout, task, model_spec, model, log_every(context, "clips"))
+    res = stages.build_embeddings(
+        layout, task, model_spec, models.open, log_every(context, "clips")
+    )
     emb_dir = layout.embeddings_dir(model_name, task_name)
     finite, f_info = checks.embeddings_finite(emb_dir, task.splits)
     shape, s_info = checks.embeddings_shape(emb_dir, layout.task_dir(task_name), task.splits)

@@ -115,14 +115,14 @@ def embed_split(
     return array.astype(np.float32, copy=False), index
 
 
-def embed_task(
+def embed_splits(
     model: LoadedModel,
     task: str,
     task_dir: Path,
-    out_dir: Path,
+    target: Path,
     progress: Callable[[int, int], None] | None = None,
-) -> EmbedResult:
-    """Embed every split of a task into ``out_dir`` (replaced whole, atomically)."""
+) -> tuple[int, int, int]:
+    """Embed every split of a task into the folder ``target``; return rows, clips, width."""
     meta = read_json(task_dir / "task_metadata.json")
     split_files = {s: list(read_json(task_dir / f"{s}.json")) for s in meta["splits"]}
     total = sum(len(f) for f in split_files.values())
@@ -134,19 +134,37 @@ def embed_task(
         if progress:
             progress(done, total)
 
-    start = time.perf_counter()
     n_rows, dim = 0, 0
+    for split, files in split_files.items():
+        audio_dir = task_dir / str(model.sample_rate) / split
+        who = f"model {model.name} on task {task} ({split})"
+        array, index = embed_split(model, files, audio_dir, meta["embedding_type"], who, step)
+        write_npy(target / f"{split}.npy", array)
+        write_json(target / f"{split}.index.json", index)
+        n_rows += array.shape[0]
+        dim = array.shape[1]
+    return n_rows, total, dim
+
+
+def embed_task(
+    model: LoadedModel,
+    task: str,
+    task_dir: Path,
+    out_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> EmbedResult:
+    """Embed every split of a task into ``out_dir`` (replaced whole, atomically)."""
+    start = time.perf_counter()
     with atomic_dir(out_dir) as tmp:
-        for split, files in split_files.items():
-            audio_dir = task_dir / str(model.sample_rate) / split
-            who = f"model {model.name} on task {task} ({split})"
-            array, index = embed_split(model, files, audio_dir, meta["embedding_type"], who, step)
-            write_npy(tmp / f"{split}.npy", array)
-            write_json(tmp / f"{split}.index.json", index)
-            n_rows += array.shape[0]
-            dim = array.shape[1]
-    seconds = time.perf_counter() - start
-    return EmbedResult(n_rows, total, dim, seconds, digest_tree(out_dir))
+        rows, clips, dim = embed_splits(model, task, task_dir, tmp, progress)
+    return EmbedResult(rows, clips, dim, time.perf_counter() - start, digest_tree(out_dir))
+
+
+def split_dir(emb_dir: Path, test_split: str) -> Path:
+    """Where the embeddings for evaluating ``test_split`` live: ``by_test/<split>/`` for models
+    with one encoder per evaluation fold, else the pair's folder itself."""
+    per_fold = emb_dir / "by_test" / test_split
+    return per_fold if per_fold.is_dir() else emb_dir
 
 
 def load_split(emb_dir: Path, split: str) -> tuple[np.ndarray, dict]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from hear_assets.lib import eventmetrics, postprocess
 from hear_assets.lib import probe as probelib
-from hear_assets.lib.embed import load_split
+from hear_assets.lib.embed import load_split, split_dir
 from hear_assets.lib.files import atomic_path
 from hear_assets.lib.folds import fold_plan, prediction_file
 from hear_assets.lib.metrics import higher_is_better
@@ -82,16 +82,26 @@ def predict_events(
     vocab = read_vocabulary(task_dir)
     metric = meta["evaluation"][0]
     grid = postprocess.grid_points(meta.get("event_postprocessing_grid"))
-    data = {}
-    for split in meta["splits"]:
-        x, index = load_split(emb_dir, split)
-        labels = read_split_json(task_dir, split)
-        data[split] = (np.asarray(x), frame_targets(index, labels, vocab), index, labels)
+    cache: dict[tuple[Path, str], tuple] = {}
+
+    def load(test: str, split: str) -> tuple:
+        where = split_dir(emb_dir, test)
+        if (where, split) not in cache:
+            x, index = load_split(where, split)
+            labels = read_split_json(task_dir, split)
+            cache[(where, split)] = (
+                np.asarray(x),
+                frame_targets(index, labels, vocab),
+                index,
+                labels,
+            )
+        return cache[(where, split)]
+
     folds = {}
     for test, valid, train in fold_plan(meta):
-        x_tr = np.concatenate([data[s][0] for s in train])
-        y_tr = np.concatenate([data[s][1] for s in train])
-        x_va, _, idx_va, lab_va = data[valid]
+        x_tr = np.concatenate([load(test, s)[0] for s in train])
+        y_tr = np.concatenate([load(test, s)[1] for s in train])
+        x_va, _, idx_va, lab_va = load(test, valid)
         scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
         fitted = probelib.fit_logreg_probe(
             x_tr,
@@ -102,7 +112,7 @@ def predict_events(
             higher_is_better=higher_is_better(metric),
             c_grid=c_grid,
         )
-        x_te, _, idx_te, _ = data[test]
+        x_te, _, idx_te, _ = load(test, test)
         table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
         table.insert(0, "timestamp_ms", idx_te["timestamps_ms"])
         table.insert(0, "filename", idx_te["frame_file"])

@@ -42,6 +42,22 @@ def task_steps(layout: Layout, tasks: list[TaskSpec], force: bool = False) -> li
     return steps
 
 
+def weight_steps(
+    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
+) -> list[Step]:
+    """``learned_weights`` runs needed by the selected per-task models, for ready tasks."""
+    per_task = [m for m in models if m.training == "per_task"]
+    steps = []
+    for task in tasks:
+        if not per_task or any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
+            continue
+        if force or any(
+            stage_state(layout, "learned_weights", task, m) != "done" for m in per_task
+        ):
+            steps.append(Step(task.name, None, ("learned_weights",)))
+    return steps
+
+
 def pair_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
@@ -51,6 +67,10 @@ def pair_steps(
         if any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
             continue
         for model in models:
+            if model.training == "per_task" and (
+                stage_state(layout, "learned_weights", task, model) != "done"
+            ):
+                continue
             states = [stage_state(layout, s, task, model) for s in PAIR_STAGES]
             todo = _todo(states, PAIR_STAGES, force)
             if todo:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hear_assets.lib import probe as probelib
-from hear_assets.lib.embed import load_split
+from hear_assets.lib.embed import load_split, split_dir
 from hear_assets.lib.eventprobe import predict_events
 from hear_assets.lib.files import atomic_dir, atomic_path, digest_tree, read_json, write_json
 from hear_assets.lib.folds import fold_plan, prediction_file, scene_targets
@@ -50,13 +50,20 @@ def _stack(parts: list[tuple[np.ndarray, np.ndarray, list[str]]]):
 def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) -> dict[str, Any]:
     """Fit a probe per evaluation and write scene prediction files into ``out``."""
     vocab = read_vocabulary(task_dir)
-    data = {s: _scene_split(task_dir, emb_dir, s, vocab) for s in meta["splits"]}
+    cache: dict[tuple[Path, str], tuple] = {}
+
+    def load(test: str, split: str) -> tuple:
+        where = split_dir(emb_dir, test)
+        if (where, split) not in cache:
+            cache[(where, split)] = _scene_split(task_dir, where, split, vocab)
+        return cache[(where, split)]
+
     multilabel = meta["prediction_type"] == "multilabel"
     scorer = SCENE_METRICS[meta["evaluation"][0]]
     folds = {}
     for test, valid, train in fold_plan(meta):
-        x_tr, y_tr = _stack([data[s] for s in train])
-        x_va, y_va, _ = data[valid]
+        x_tr, y_tr = _stack([load(test, s) for s in train])
+        x_va, y_va, _ = load(test, valid)
         fitted = probelib.fit_logreg_probe(
             x_tr,
             y_tr,
@@ -66,7 +73,7 @@ def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) 
             higher_is_better(meta["evaluation"][0]),
             c_grid,
         )
-        x_te, _, files = data[test]
+        x_te, _, files = load(test, test)
         probs = fitted.predict(x_te)
         table = pd.DataFrame(probs, columns=vocab)
         table.insert(0, "filename", files)
@@ -122,7 +129,7 @@ def predict_pairs(task_dir: Path, emb_dir: Path, out: Path, meta: dict) -> dict[
     folds = {}
     for test, _, _ in fold_plan(meta):
         with atomic_path(out / prediction_file(test)) as tmp:
-            pair_table(task_dir, emb_dir, test, meta["task_type"]).to_csv(
+            pair_table(task_dir, split_dir(emb_dir, test), test, meta["task_type"]).to_csv(
                 tmp, index=False, float_format="%.9g"
             )
         folds[test] = {"kind": "distance", "hparams": {"distance": "mean_abs"}, "valid_score": None}

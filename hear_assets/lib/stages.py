@@ -6,14 +6,17 @@ that a re-run with nothing changed launches nothing.
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hear_assets.lib import embed, predict, probe, standardize, taskfiles
-from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, sha256_file
+from hear_assets.lib import embed, predict, probe, standardize, taskfiles, training
+from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
+from hear_assets.lib.folds import fold_plan
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import (
     Manifest,
@@ -30,6 +33,7 @@ from hear_models.runtime import LoadedModel
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None] | None
+Opener = Callable[[ModelSpec], AbstractContextManager[LoadedModel]]
 
 TASK_STAGES = ("task_raw", "task_audio", "task_splits")
 PAIR_STAGES = ("embeddings", "predictions")
@@ -39,6 +43,7 @@ CODE_VERSIONS = {
     "task_splits": "1",
     "embeddings": embed.VERSION,
     "predictions": f"{predict.VERSION}.{probe.VERSION}",
+    "learned_weights": training.VERSION,
 }
 
 
@@ -70,6 +75,7 @@ def current_inputs(
     if stage == "task_raw":
         return {"spec": digest_json(task.to_json())}
     deps = {
+        "learned_weights": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
         "task_audio": {"task_raw": up("task_raw")},
         "task_splits": {"task_raw": up("task_raw")},
         "embeddings": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
@@ -77,9 +83,17 @@ def current_inputs(
     }[stage]
     if any(v is None for v in deps.values()):
         return None
+    if stage == "learned_weights":
+        assert model is not None
+        deps["model"] = model_identity(model)
     if stage == "embeddings":
         assert model is not None
         deps["model"] = model_identity(model)
+        if model.training == "per_task":
+            weights = up("learned_weights", True)
+            if weights is None:
+                return None
+            deps["weights"] = weights
     return {k: str(v) for k, v in deps.items()}
 
 
@@ -198,24 +212,73 @@ def build_embeddings(
     layout: Layout,
     task: TaskSpec,
     model_spec: ModelSpec,
-    model: LoadedModel,
+    opener: Opener,
     progress: Progress = None,
 ) -> StageResult:
-    """Embed every split of ``task`` with the loaded ``model``."""
+    """Embed every split of ``task`` with ``model_spec`` (loaded through ``opener``).
+
+    A model trained per task is loaded with the task's checkpoint; a k-fold task gets every
+    split embedded by each fold's encoder under ``by_test/<fold>/``, and each split at the top
+    level by the encoder that never saw it.
+    """
     inputs = current_inputs(layout, "embeddings", task, model_spec)
+    task_dir = layout.task_dir(task.name)
     out = layout.embeddings_dir(model_spec.name, task.name)
-    result = embed.embed_task(model, task.name, layout.task_dir(task.name), out, progress)
+    start = time.perf_counter()
+    if model_spec.training != "per_task":
+        with opener(model_spec) as model:
+            result = embed.embed_task(model, task.name, task_dir, out, progress)
+            device, framework, wsha = model.device, model.framework, model.weights_sha256()
+        rows, clips, dim = result.rows, result.clips, result.dim
+    else:
+        plan = fold_plan(read_json(task_dir / "task_metadata.json"))
+        with atomic_dir(out) as tmp:
+            for test, _, _ in plan:
+                ckpt = training.checkpoint_for(layout, model_spec, task.name, test)
+                if not ckpt.exists():
+                    raise TaskDataError(
+                        f"{ckpt}: missing; materialize learned_weights for {task.name}"
+                    )
+                target = tmp if len(plan) == 1 else tmp / "by_test" / test
+                with opener(replace(model_spec, weights=str(ckpt))) as model:
+                    rows, clips, dim = embed.embed_splits(
+                        model, task.name, task_dir, target, progress
+                    )
+                    device, framework = model.device, model.framework
+            if len(plan) > 1:
+                for test, _, _ in plan:
+                    for ext in (".npy", ".index.json"):
+                        shutil.copy2(tmp / "by_test" / test / f"{test}{ext}", tmp / f"{test}{ext}")
+        wsha = digest_tree(training.weights_dir(layout, model_spec.name, task.name))
+    seconds = time.perf_counter() - start
     info = {
-        "rows": result.rows,
-        "clips": result.clips,
-        "embedding_dim": result.dim,
-        "seconds": round(result.seconds, 3),
-        "clips_per_second": round(result.clips_per_second, 2),
-        "device": model.device,
-        "framework": model.framework,
-        "weights_sha256": model.weights_sha256(),
+        "rows": rows,
+        "clips": clips,
+        "embedding_dim": dim,
+        "seconds": round(seconds, 3),
+        "clips_per_second": round(clips / seconds, 2) if seconds > 0 else 0.0,
+        "device": device,
+        "framework": framework,
+        "weights_sha256": wsha,
     }
-    m = _finish(layout, "embeddings", task, model_spec, inputs, result.digest, [out], info)
+    m = _finish(layout, "embeddings", task, model_spec, inputs, digest_tree(out), [out], info)
+    return StageResult(m, info)
+
+
+def build_learned_weights(
+    layout: Layout, task: TaskSpec, model_spec: ModelSpec, log=None
+) -> StageResult:
+    """Train a per-task model's checkpoints on ``task`` (one per evaluation fold)."""
+    inputs = current_inputs(layout, "learned_weights", task, model_spec)
+    result = training.train_per_task(layout, model_spec, task, log=log)
+    info = {
+        "seconds": round(result.seconds, 3),
+        "epochs": {t: len(c) for t, c in result.curves.items()},
+        "best_valid_loss": {t: min(p["valid_loss"] for p in c) for t, c in result.curves.items()},
+        "curves": result.curves,
+    }
+    out = training.weights_dir(layout, model_spec.name, task.name)
+    m = _finish(layout, "learned_weights", task, model_spec, inputs, result.digest, [out], info)
     return StageResult(m, info)
 
 

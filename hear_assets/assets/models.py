@@ -1,0 +1,41 @@
+"""Trained weights of learned models, read only by those models' embeddings."""
+
+import dagster as dg
+
+from hear_assets.assets.tasks import task_audio, task_splits
+from hear_assets.lib import catalog, stages
+from hear_assets.partitions import task_partitions
+from hear_assets.resources import HearHome
+
+
+@dg.asset(
+    partitions_def=task_partitions,
+    group_name="models",
+    pool="gpu",
+    deps=[task_audio, task_splits],
+    code_version=stages.CODE_VERSIONS["learned_weights"],
+)
+def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:
+    """Checkpoints of every per-task learned model (e.g. learned_conv) trained on one task's
+    training split with early stopping on its validation split (k-fold tasks: one per test
+    fold), in ``weights/<model>/<task>/``, with the training curves."""
+    layout = home.layout()
+    task = catalog.get_task(layout, context.partition_key)
+    per_task = [m for m in catalog.all_models(layout).values() if m.training == "per_task"]
+    metadata: dict = {"models": ", ".join(m.name for m in per_task)}
+    digests = []
+    for model in per_task:
+        res = stages.build_learned_weights(layout, task, model, log=context.log.debug)
+        digests.append(res.manifest.digest)
+        curve = next(iter(res.metadata["curves"].values()))
+        rows = "\n".join(
+            f"| {p['epoch']} | {p['train_loss']:.4f} | {p['valid_loss']:.4f} |" for p in curve
+        )
+        metadata[f"{model.name}_seconds"] = res.metadata["seconds"]
+        metadata[f"{model.name}_best_valid_loss"] = min(res.metadata["best_valid_loss"].values())
+        metadata[f"{model.name}_curve"] = dg.MetadataValue.md(
+            "| epoch | train loss | valid loss |\n|---|---|---|\n" + rows
+        )
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion("".join(digests)[:64] or "none"), metadata=metadata
+    )

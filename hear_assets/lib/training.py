@@ -1,0 +1,79 @@
+"""Trained weights of learned models: per task (one per evaluation fold) or over all tasks.
+
+Per-task weights train on an evaluation's training splits and stop early on its validation
+split, so a k-fold task gets one encoder per test fold and no encoder ever sees its test fold.
+Files: ``weights/<model>/<task>/<test split>.<suffix>`` plus ``curve.json``.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hear_assets.lib import trainsets
+from hear_assets.lib.files import atomic_dir, digest_tree, read_json, write_json
+from hear_assets.lib.folds import fold_plan
+from hear_assets.lib.layout import Layout
+from hear_assets.lib.tasks import TaskSpec
+from hear_models.registry import ModelSpec, import_trainer
+
+VERSION = "1"
+FRAME_HOP_MS = {"learned_conv": 20.0}
+
+
+@dataclass
+class TrainResult:
+    """What a training stage wrote."""
+
+    files: dict[str, str]  # test split -> checkpoint path
+    curves: dict[str, list[dict[str, float]]]
+    seconds: float
+    digest: str
+
+
+def weights_dir(layout: Layout, model: str, task: str) -> Path:
+    """``weights/<model>/<task>/``."""
+    return layout.weights_dir() / model / task
+
+
+def checkpoint_for(layout: Layout, model: ModelSpec, task: str, test_split: str) -> Path:
+    """The checkpoint a per-task model uses when ``test_split`` is the test split."""
+    return weights_dir(layout, model.name, task) / f"{test_split}{model.weights_suffix}"
+
+
+def train_per_task(layout: Layout, model: ModelSpec, task: TaskSpec, log=None) -> TrainResult:
+    """Train ``model`` on ``task``: one checkpoint per evaluation (test split)."""
+    task_dir = layout.task_dir(task.name)
+    meta = read_json(task_dir / "task_metadata.json")
+    train = import_trainer(model.trainer)
+    hop = FRAME_HOP_MS.get(model.name, 20.0)
+    start = time.perf_counter()
+    curves, files = {}, {}
+    out = weights_dir(layout, model.name, task.name)
+    with atomic_dir(out) as tmp:
+        for test, valid, train_splits in fold_plan(meta):
+            tr = trainsets.split_set(task_dir, meta, train_splits, model.sample_rate, hop)
+            va = trainsets.split_set(task_dir, meta, [valid], model.sample_rate, hop)
+            checkpoint, curve = train(tr, va, log=log)
+            _save(checkpoint, tmp / f"{test}{model.weights_suffix}")
+            curves[test] = curve
+            files[test] = str(out / f"{test}{model.weights_suffix}")
+        write_json(tmp / "curve.json", curves)
+    return TrainResult(files, curves, time.perf_counter() - start, digest_tree(out))
+
+
+def _save(checkpoint: dict[str, Any], path: Path) -> None:
+    if path.suffix == ".pt":
+        import torch
+
+        torch.save(checkpoint, path)
+    else:
+        import numpy as np
+
+        np.savez(path, **checkpoint)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a checkpoint."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
