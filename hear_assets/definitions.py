@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.assets.models import learned_weights
+from hear_assets.assets.models import learned_weights, multitask_weights
 from hear_assets.assets.pairs import embeddings, predictions
 from hear_assets.assets.scores import scores
 from hear_assets.assets.tasks import task_audio, task_raw, task_splits
@@ -17,7 +17,16 @@ from hear_assets.automation import (
 )
 from hear_assets.resources import HearHome, ModelsResource
 
-ASSETS = [task_raw, task_audio, task_splits, learned_weights, embeddings, predictions, scores]
+ASSETS = [
+    task_raw,
+    task_audio,
+    task_splits,
+    learned_weights,
+    multitask_weights,
+    embeddings,
+    predictions,
+    scores,
+]
 RESOURCES = {"home": HearHome(), "models": ModelsResource()}
 
 defs = dg.Definitions(

@@ -14,7 +14,7 @@ import dagster as dg
 
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import Step, pair_steps, task_steps, weight_steps
+from hear_assets.lib.plan import Step, multitask_steps, pair_steps, task_steps, weight_steps
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
@@ -22,6 +22,7 @@ from hear_models.registry import ModelSpec
 
 # Failures are reported by the caller in one line; Dagster's console logger stays quiet.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+UNPARTITIONED = ("scores", "multitask_weights")
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
 
 
@@ -56,7 +57,7 @@ def materialize_step(step: Step, home_root: str, device: str = "", instance=None
         result = dg.materialize(
             ASSETS,
             selection=selection,
-            partition_key=key if step.stages != ("scores",) else None,
+            partition_key=None if step.stages[0] in UNPARTITIONED else key,
             instance=inst,
             resources=resources,
             run_config=QUIET,
@@ -105,7 +106,8 @@ def run_grid(
             *_timed(materialize_step, step, root, device, instance),
         )
     # Weights are planned after the task stages ran, so new tasks get theirs in the same run.
-    for step in weight_steps(layout, tasks, models, force):
+    steps = weight_steps(layout, tasks, models, force)
+    for step in [*steps, *multitask_steps(layout, tasks, models, force)]:
         done(
             f"{step.label}: {', '.join(step.stages)}",
             *_timed(materialize_step, step, root, device, instance),

@@ -72,6 +72,16 @@ MODELS: dict[str, ModelSpec] = {
             trainer="hear_models.torch_models.learned_conv:train",
             weights_suffix=".pt",
         ),
+        ModelSpec(
+            "multitask_flax",
+            "hear_models.multitask_flax",
+            "multitask",
+            "jax",
+            16000,
+            training="all_tasks",
+            trainer="hear_models.flax_models.multitask:train",
+            weights_suffix=".npz",
+        ),
     )
 }
 

@@ -98,7 +98,7 @@ class LoadedModel:
                 h.update(key.encode())
                 h.update(np.ascontiguousarray(to_numpy(tensor)).tobytes())
             return h.hexdigest()
-        variables = getattr(self.model, "variables", None)
+        variables = getattr(self.model, "variables", None) or getattr(self.model, "params", None)
         if variables is None:
             return ""
         import jax

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from hear_assets.assets.tasks import task_audio, task_splits
-from hear_assets.lib import catalog, stages
+from hear_assets.lib import catalog, stages, training
 from hear_assets.partitions import task_partitions
 from hear_assets.resources import HearHome
 
@@ -33,6 +33,38 @@ def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.Mat
         )
         metadata[f"{model.name}_seconds"] = res.metadata["seconds"]
         metadata[f"{model.name}_best_valid_loss"] = min(res.metadata["best_valid_loss"].values())
+        metadata[f"{model.name}_curve"] = dg.MetadataValue.md(
+            "| epoch | train loss | valid loss |\n|---|---|---|\n" + rows
+        )
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion("".join(digests)[:64] or "none"), metadata=metadata
+    )
+
+
+@dg.asset(
+    group_name="models",
+    pool="gpu",
+    deps=[task_splits],
+    code_version=training.VERSION,
+)
+def multitask_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:
+    """Weights of every multi-task model (e.g. multitask_flax): one encoder trained over the
+    training splits of all scene and event tasks with train/valid/test splits (a head per
+    task), in ``weights/<model>/all/``. Retrained when the task set or a task changes."""
+    layout = home.layout()
+    tasks = list(catalog.all_tasks(layout).values())
+    metadata: dict = {}
+    digests = []
+    for model in [m for m in catalog.all_models(layout).values() if m.training == "all_tasks"]:
+        res = stages.build_multitask_weights(layout, model, tasks, log=context.log.debug)
+        digests.append(res.manifest.digest)
+        rows = "\n".join(
+            f"| {p['epoch']} | {p['train_loss']:.4f} | {p['valid_loss']:.4f} |"
+            for p in res.metadata["curve"]
+        )
+        metadata[f"{model.name}_tasks"] = ", ".join(res.metadata["tasks"])
+        metadata[f"{model.name}_seconds"] = res.metadata["seconds"]
+        metadata[f"{model.name}_best_valid_loss"] = res.metadata["best_valid_loss"]
         metadata[f"{model.name}_curve"] = dg.MetadataValue.md(
             "| epoch | train loss | valid loss |\n|---|---|---|\n" + rows
         )

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.assets.models import learned_weights
+from hear_assets.assets.models import learned_weights, multitask_weights
 from hear_assets.assets.tasks import task_audio, task_splits
 from hear_assets.lib import catalog, checks, stages
 from hear_assets.lib.files import read_json
@@ -15,7 +15,7 @@ from hear_assets.resources import HearHome, ModelsResource
     partitions_def=pair_partitions,
     group_name="pairs",
     pool="gpu",
-    deps=[task_audio, task_splits, learned_weights],
+    deps=[task_audio, task_splits, learned_weights, multitask_weights],
     code_version=stages.CODE_VERSIONS["embeddings"],
     check_specs=[
         dg.AssetCheckSpec("embeddings_finite", asset="embeddings", blocking=True),

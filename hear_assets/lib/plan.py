@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, stage_state
+from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, stage_state
 from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
 
@@ -58,6 +58,20 @@ def weight_steps(
     return steps
 
 
+def multitask_steps(
+    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
+) -> list[Step]:
+    """One ``multitask_weights`` run if a selected multi-task model's weights are not current."""
+    from hear_assets.lib.catalog import all_tasks
+    from hear_assets.lib.stages import multitask_state
+
+    every = list(all_tasks(layout).values())
+    wanted = [m for m in models if m.training == "all_tasks"]
+    if wanted and (force or any(multitask_state(layout, m, every) != "done" for m in wanted)):
+        return [Step("", None, ("multitask_weights",))]
+    return []
+
+
 def pair_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
@@ -69,6 +83,10 @@ def pair_steps(
         for model in models:
             if model.training == "per_task" and (
                 stage_state(layout, "learned_weights", task, model) != "done"
+            ):
+                continue
+            if model.training == "all_tasks" and (
+                current_inputs(layout, "embeddings", task, model) is None
             ):
                 continue
             states = [stage_state(layout, s, task, model) for s in PAIR_STAGES]

@@ -94,6 +94,11 @@ def current_inputs(
             if weights is None:
                 return None
             deps["weights"] = weights
+        elif model.training == "all_tasks":
+            m = read_manifest(root, "multitask_weights", training.ALL_TASKS, model.name)
+            if m is None:
+                return None
+            deps["weights"] = m.digest
     return {k: str(v) for k, v in deps.items()}
 
 
@@ -225,8 +230,17 @@ def build_embeddings(
     task_dir = layout.task_dir(task.name)
     out = layout.embeddings_dir(model_spec.name, task.name)
     start = time.perf_counter()
+    if model_spec.training == "all_tasks":
+        ckpt = training.weights_dir(layout, model_spec.name, training.ALL_TASKS) / (
+            f"{training.ALL_TASKS}{model_spec.weights_suffix}"
+        )
+        if not ckpt.exists():
+            raise TaskDataError(f"{ckpt}: missing; materialize multitask_weights")
+        model_spec_loaded = replace(model_spec, weights=str(ckpt))
+    else:
+        model_spec_loaded = model_spec
     if model_spec.training != "per_task":
-        with opener(model_spec) as model:
+        with opener(model_spec_loaded) as model:
             result = embed.embed_task(model, task.name, task_dir, out, progress)
             device, framework, wsha = model.device, model.framework, model.weights_sha256()
         rows, clips, dim = result.rows, result.clips, result.dim
@@ -262,6 +276,63 @@ def build_embeddings(
         "weights_sha256": wsha,
     }
     m = _finish(layout, "embeddings", task, model_spec, inputs, digest_tree(out), [out], info)
+    return StageResult(m, info)
+
+
+def multitask_tasks(layout: Layout, tasks: list[TaskSpec]) -> list[TaskSpec]:
+    """The tasks a multi-task model trains on now: eligible ones whose stages are done."""
+    return [
+        t
+        for t in tasks
+        if training.multitask_eligible(t)
+        and all(stage_state(layout, s, t) == "done" for s in TASK_STAGES)
+    ]
+
+
+def multitask_inputs(layout: Layout, model: ModelSpec, tasks: list[TaskSpec]) -> dict[str, str]:
+    """What multi-task weights depend on: the model and every training task's data."""
+    data = {}
+    for t in multitask_tasks(layout, tasks):
+        audio = read_manifest(layout.root, "task_audio", t.name)
+        splits = read_manifest(layout.root, "task_splits", t.name)
+        data[t.name] = digest_json([audio.digest if audio else "", splits.digest if splits else ""])
+    return {"model": model_identity(model), "tasks": digest_json(data)}
+
+
+def multitask_state(layout: Layout, model: ModelSpec, tasks: list[TaskSpec]) -> str:
+    """State of a multi-task model's weights."""
+    m = read_manifest(layout.root, "multitask_weights", training.ALL_TASKS, model.name)
+    return state_of(layout.root, m, training.VERSION, multitask_inputs(layout, model, tasks))
+
+
+def build_multitask_weights(
+    layout: Layout, model: ModelSpec, tasks: list[TaskSpec], log=None
+) -> StageResult:
+    """Train a multi-task model over every eligible task that is ready."""
+    chosen = multitask_tasks(layout, tasks)
+    if not chosen:
+        raise TaskDataError("no scene or event task with train/valid/test splits is ready")
+    inputs = multitask_inputs(layout, model, tasks)
+    result = training.train_all_tasks(layout, model, chosen, log=log)
+    curve = result.curves[training.ALL_TASKS]
+    info = {
+        "seconds": round(result.seconds, 3),
+        "tasks": [t.name for t in chosen],
+        "epochs": len(curve),
+        "best_valid_loss": min(p["valid_loss"] for p in curve),
+        "curve": curve,
+    }
+    out = training.weights_dir(layout, model.name, training.ALL_TASKS)
+    m = Manifest(
+        "multitask_weights",
+        model.name,
+        training.VERSION,
+        inputs,
+        result.digest,
+        list_files(layout.root, [out]),
+        info,
+    )
+    write_manifest(layout.root, m, training.ALL_TASKS, model.name)
     return StageResult(m, info)
 
 

@@ -19,7 +19,8 @@ from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec, import_trainer
 
 VERSION = "1"
-FRAME_HOP_MS = {"learned_conv": 20.0}
+FRAME_HOP_MS = {"learned_conv": 20.0, "multitask_flax": 20.0}
+ALL_TASKS = "all"  # the task key of weights trained over every task
 
 
 @dataclass
@@ -61,6 +62,38 @@ def train_per_task(layout: Layout, model: ModelSpec, task: TaskSpec, log=None) -
             files[test] = str(out / f"{test}{model.weights_suffix}")
         write_json(tmp / "curve.json", curves)
     return TrainResult(files, curves, time.perf_counter() - start, digest_tree(out))
+
+
+def multitask_eligible(task: TaskSpec) -> bool:
+    """Tasks a multi-task model trains on: scene and event tasks with a train/valid/test split
+    (k-fold tasks would leak test folds into the encoder; JND and ranking have no classes)."""
+    return task.task_type in ("scene", "event") and task.split_mode == "trainvaltest"
+
+
+def train_all_tasks(
+    layout: Layout, model: ModelSpec, tasks: list[TaskSpec], log=None
+) -> TrainResult:
+    """Train ``model`` once over the training splits of ``tasks`` (validation: their valid)."""
+    train = import_trainer(model.trainer)
+    hop = FRAME_HOP_MS.get(model.name, 20.0)
+    start = time.perf_counter()
+    sets = {}
+    for task in tasks:
+        task_dir = layout.task_dir(task.name)
+        meta = read_json(task_dir / "task_metadata.json")
+        sets[task.name] = (
+            trainsets.split_set(task_dir, meta, ["train"], model.sample_rate, hop),
+            trainsets.split_set(task_dir, meta, ["valid"], model.sample_rate, hop),
+        )
+    checkpoint, curve = train(sets, log=log)
+    out = weights_dir(layout, model.name, ALL_TASKS)
+    with atomic_dir(out) as tmp:
+        _save(checkpoint, tmp / f"{ALL_TASKS}{model.weights_suffix}")
+        write_json(tmp / "curve.json", {"tasks": sorted(sets), "curve": curve})
+    path = out / f"{ALL_TASKS}{model.weights_suffix}"
+    return TrainResult(
+        {ALL_TASKS: str(path)}, {ALL_TASKS: curve}, time.perf_counter() - start, digest_tree(out)
+    )
 
 
 def _save(checkpoint: dict[str, Any], path: Path) -> None:

@@ -104,8 +104,8 @@ def _loss(kind: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def train(
     train_set: dict[str, Any],
     valid_set: dict[str, Any],
-    max_epochs: int = 40,
-    patience: int = 6,
+    max_epochs: int = 30,
+    patience: int = 4,
     batch_size: int = 32,
     lr: float = 1e-3,
     log: Callable[[str], None] | None = None,

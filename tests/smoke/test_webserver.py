@@ -33,7 +33,7 @@ def graphql(port: int, query: str) -> dict:
         return json.loads(resp.read())
 
 
-def test_dagster_dev_in_the_activated_venv_loads_the_six_assets(tmp_path: Path) -> None:
+def test_dagster_dev_in_the_activated_venv_loads_every_asset(tmp_path: Path) -> None:
     port = free_port()
     env = env_for(tmp_path / "data", tmp_path / "dh")
     (tmp_path / "dh").mkdir()
@@ -73,6 +73,8 @@ def test_dagster_dev_in_the_activated_venv_loads_the_six_assets(tmp_path: Path) 
             "embeddings": "pairs",
             "predictions": "pairs",
             "scores": "report",
+            "learned_weights": "models",
+            "multitask_weights": "models",
         }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
