@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from hear_assets.lib import chunking
 from hear_assets.lib.files import atomic_dir, digest_tree, read_json, write_json, write_npy
 from hear_assets.lib.tasks import TaskDataError
 from hear_models.api import check_embeddings
@@ -89,9 +90,17 @@ def embed_split(
     rows: list[np.ndarray] = []
     stamps: list[float] = []
     frame_file: list[str] = []
+    hop_ms: float | None = None
     for names, audio in _batches(files, audio_dir, model.sample_rate):
         where = f"{who}, clips {names[0]}..{names[-1]}"
-        if embedding_type == "scene":
+        if embedding_type != "scene" and audio.shape[1] > chunking.LONG_S * model.sample_rate:
+            hop_ms = hop_ms or chunking.model_hop_ms(model)
+            emb, ts = chunking.chunked_timestamps(model, audio[0], hop_ms)
+            check_embeddings(emb[None], 1, model.timestamp_embedding_size, where, ts[None])
+            rows.append(emb)
+            stamps.extend(ts.astype(np.float64).tolist())
+            frame_file.extend([names[0]] * len(ts))
+        elif embedding_type == "scene":
             emb = model.scene(audio)
             check_embeddings(emb, len(names), model.scene_embedding_size, where)
             rows.append(emb)

@@ -166,7 +166,7 @@ def train(
             loss = batch_loss(train_set, order[i : i + batch_size])
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         model.eval()
         with torch.no_grad():
             idx = np.arange(n_items(valid_set))

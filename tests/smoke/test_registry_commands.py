@@ -188,3 +188,39 @@ def test_tasks_add_refuses_bad_input_in_one_line(env: dict[str, str], tmp_path: 
     (other / "task_metadata.json").write_text(json.dumps(meta))
     bad = cli(env, "tasks", "add", str(other))
     assert bad.returncode == 1 and "evaluation" in bad.stderr
+
+
+def test_a_model_returning_nan_stops_its_pair_and_writes_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    home = tmp_path / "data"
+    outside.write_module(tmp_path / "mods", "quiet_nan", outside.NAN_ON_QUIET)
+    register_tasks(home, MINI_TONES)
+    # registered by hand (as an edited registry would be), so validation never saw it
+    (home / "registry" / "models.json").write_text(
+        json.dumps(
+            [
+                {
+                    "name": "quietnan",
+                    "module": "quiet_nan",
+                    "family": "outside",
+                    "framework": "numpy",
+                    "sample_rate": 16000,
+                    "weights": "",
+                    "options": {},
+                    "retired": False,
+                }
+            ]
+        )
+    )
+    out = cli(env, "run", "--tasks", "mini_tones", "--models", "quietnan,naive_torch")
+    assert out.returncode == 1
+    errors = [line for line in out.stderr.splitlines() if line.startswith("hear-assets: error")]
+    assert len(errors) == 1, out.stderr
+    assert "quietnan" in errors[0] and "mini_tones" in errors[0] and ".wav" in errors[0]
+    assert "NaN" in errors[0]
+    assert not (home / "embeddings" / "quietnan").exists() or not any(
+        (home / "embeddings" / "quietnan").iterdir()
+    )
+    assert (home / "scores" / "naive_torch" / "mini_tones.json").exists()  # others still scored
+    assert "Traceback" not in out.stderr
