@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: install demo test lint fmt dev test-gpu clean
+.PHONY: install demo test lint fmt dev test-gpu clean bench
 
 install: $(STAMP)
 
@@ -48,3 +48,6 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 clean:
 	rm -rf data .dagster_home
+
+bench: $(STAMP)
+	JAX_PLATFORMS=cpu $(BIN)/python bench/run.py

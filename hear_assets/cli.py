@@ -95,8 +95,34 @@ def _leaderboard_text(layout: Layout, fmt: str = "table") -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    """Print the leaderboard."""
-    print(_leaderboard_text(_layout(), args.format))
+    """Print the leaderboard, or a paired bootstrap comparison of two models."""
+    layout = _layout()
+    if not args.compare:
+        print(_leaderboard_text(layout, args.format))
+        return 0
+    from hear_assets.lib.significance import compare
+
+    names = [n.strip() for n in args.compare.split(",")]
+    if len(names) != 2:
+        raise HearError("--compare takes two model names: A,B")
+    a, b = (catalog.get_model(layout, n).name for n in names)
+    rows = []
+    for task in catalog.all_tasks(layout):
+        if not (layout.scores_file(a, task).exists() and layout.scores_file(b, task).exists()):
+            continue
+        c = compare(layout, task, a, b)
+        rows.append(
+            {
+                "task": task,
+                "metric": c.metric,
+                a: round(c.a, 4),
+                b: round(c.b, 4),
+                "diff_ci95": f"[{c.diff_ci95[0]:+.4f}, {c.diff_ci95[1]:+.4f}]",
+                "p": round(c.p_value, 4),
+                "better": {"a": a, "b": b}.get(c.better, "-"),
+            }
+        )
+    _print_rows(rows, args.format == "json")
     return 0
 
 
@@ -314,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     lb = sub.add_parser("leaderboard", help="print the leaderboard")
     lb.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lb.add_argument(
+        "--compare",
+        metavar="A,B",
+        help="paired bootstrap per task: is A different from B beyond test noise?",
+    )
     lb.set_defaults(func=cmd_leaderboard)
 
     tasks = sub.add_parser("tasks", help="list, add or remove tasks")

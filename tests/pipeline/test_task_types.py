@@ -127,3 +127,22 @@ def test_naive_baseline_learns_what_it_can_hear(home: Path) -> None:
     assert board["mini_noise_folds"] > 0.5  # 4 colours: chance 0.25
     assert board["mini_mixtures"] > 0.7
     assert board["mini_brightness"] > 0.5
+
+
+def test_paired_bootstrap_tells_a_real_difference_from_none(home: Path) -> None:
+    from hear_assets.lib.layout import Layout
+    from hear_assets.lib.significance import compare
+
+    layout = Layout(home)
+    same = compare(layout, "mini_modulation", "naive_torch", "naive_torch", n=200)
+    assert same.diff_ci95 == (0.0, 0.0) and not same.significant
+    # a "model" that always predicts the first label: far worse on 12 pitches
+    pred = pd.read_csv(home / "predictions" / "naive_torch" / "mini_tones" / "predicted-test.csv")
+    const = pred.copy()
+    const.iloc[:, 1:] = 0.0
+    const.iloc[:, 1] = 1.0
+    out = home / "predictions" / "constant" / "mini_tones"
+    out.mkdir(parents=True)
+    const.to_csv(out / "predicted-test.csv", index=False)
+    c = compare(layout, "mini_tones", "naive_torch", "constant", n=200)
+    assert c.significant and c.better == "a" and c.p_value < 0.05
