@@ -1,5 +1,6 @@
 """The persistent Dagster instance: DAGSTER_HOME (default ./.dagster_home) and its dagster.yaml."""
 
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,15 @@ def ensure_dagster_home() -> Path:
     if not yaml.exists():
         yaml.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
+    if not (home / "history" / "runs.db").exists():
+        # Two processes creating the sqlite storages at once corrupt their schema versions:
+        # the first use creates them under a lock, so concurrent first runs stay safe.
+        with (home / ".init.lock").open("w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            import dagster as dg
+
+            with dg.DagsterInstance.get() as instance:
+                instance.get_runs_count()
     return home
 
 

@@ -30,7 +30,11 @@ def sync_partitions(instance: dg.DagsterInstance, layout: Layout) -> dict[str, l
     for dim, names in wanted.items():
         have = set(instance.get_dynamic_partitions(dim))
         new = [n for n in names if n not in have]
-        if new:
-            instance.add_dynamic_partitions(dim, new)
+        for name in new:
+            try:
+                instance.add_dynamic_partitions(dim, [name])
+            except Exception:  # another process added it first (a unique-key clash)
+                if not instance.has_dynamic_partition(dim, name):
+                    raise
         added[dim] = new
     return added

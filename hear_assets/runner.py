@@ -5,6 +5,7 @@ changed launches nothing), then materializes task stages, then pair stages (opti
 worker processes), then ``scores``. Each step is a Dagster run, so all of them show in the UI.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from hear_assets.lib import catalog, report
+from hear_assets.lib.files import clean_temp
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import Step, multitask_steps, pair_steps, task_steps, weight_steps
 from hear_assets.lib.tasks import TaskSpec
@@ -20,6 +22,7 @@ from hear_assets.partitions import pair_key, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
 from hear_models.registry import ModelSpec
 
+log = logging.getLogger(__name__)
 # Failures are reported by the caller in one line; Dagster's console logger stays quiet.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 UNPARTITIONED = ("scores", "multitask_weights")
@@ -90,6 +93,9 @@ def run_grid(
 ) -> GridResult:
     """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores."""
     sync_partitions(instance, layout)
+    removed = clean_temp(layout.root)
+    if removed:
+        log.info("removed %d temporary files left by an interrupted run", removed)
     out = GridResult()
     root = str(layout.root)
 

@@ -19,7 +19,7 @@ TMP_MARK = ".tmp-"
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path``; rename it onto ``path`` if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_MARK}{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_MARK}{os.getpid()}.{path.name}.", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -33,12 +33,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def atomic_dir(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling folder; it replaces ``path`` whole if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}{path.name}.", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}{os.getpid()}.{path.name}.", dir=path.parent))
     try:
         yield tmp
         old = None
         if path.exists():
-            old = path.parent / f"{TMP_MARK}{path.name}.old-{os.getpid()}"
+            old = path.parent / f"{TMP_MARK}{os.getpid()}.{path.name}.old"
             os.replace(path, old)
         os.replace(tmp, path)
         if old is not None:
@@ -88,11 +88,30 @@ def digest_tree(root: Path, pattern: str = "**/*") -> str:
     return h.hexdigest()
 
 
+def _writer_alive(name: str) -> bool:
+    """Whether the process that made temp entry ``name`` (``.tmp-<pid>.…``) still runs."""
+    try:
+        pid = int(name[len(TMP_MARK) :].split(".", 1)[0])
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clean_temp(root: Path) -> int:
-    """Remove temp files and folders left under ``root`` by a crashed writer; return the count."""
+    """Remove temp files and folders left under ``root`` by writers that died; return the count.
+
+    Temp names carry their writer's pid, so a run in progress elsewhere keeps its own.
+    """
     if not root.exists():
         return 0
-    stale = [p for p in root.rglob(f"{TMP_MARK}*")]
+    stale = [p for p in root.rglob(f"{TMP_MARK}*") if not _writer_alive(p.name)]
+    stale = [p for p in stale if not any(q in stale for q in p.parents)]
     for p in stale:
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)

@@ -18,6 +18,7 @@ from hear_assets.lib import embed, predict, probe, standardize, taskfiles, train
 from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
 from hear_assets.lib.folds import fold_plan
 from hear_assets.lib.layout import Layout
+from hear_assets.lib.locks import stage_lock
 from hear_assets.lib.manifest import (
     Manifest,
     digest_json,
@@ -149,7 +150,7 @@ def raw_digest(raw_dir: Path) -> str:
     return digest_json({"catalogue": catalogue, "sizes": sizes})
 
 
-def build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
+def _build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
     """Generate (built-in) or fetch the raw form of a task into ``raw/<task>/``."""
     out = layout.raw_dir(task.name)
     inputs = current_inputs(layout, "task_raw", task)
@@ -172,7 +173,7 @@ def build_task_raw(layout: Layout, task: TaskSpec) -> StageResult:
     return StageResult(_finish(layout, "task_raw", task, None, inputs, digest, [out], info), info)
 
 
-def build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) -> StageResult:
+def _build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) -> StageResult:
     """Standardize every raw clip into ``tasks/<task>/<rate>/<split>/`` at the five rates."""
     raw_dir, task_dir = layout.raw_dir(task.name), layout.task_dir(task.name)
     inputs = current_inputs(layout, "task_audio", task)
@@ -198,7 +199,7 @@ def build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None) 
     return StageResult(_finish(layout, "task_audio", task, None, inputs, digest, paths, info), info)
 
 
-def build_task_splits(layout: Layout, task: TaskSpec) -> StageResult:
+def _build_task_splits(layout: Layout, task: TaskSpec) -> StageResult:
     """Write task_metadata.json, labelvocabulary.csv, ``<split>.json`` and ``<split>.csv``."""
     task_dir = layout.task_dir(task.name)
     inputs = current_inputs(layout, "task_splits", task)
@@ -213,7 +214,7 @@ def build_task_splits(layout: Layout, task: TaskSpec) -> StageResult:
     )
 
 
-def build_embeddings(
+def _build_embeddings(
     layout: Layout,
     task: TaskSpec,
     model_spec: ModelSpec,
@@ -336,7 +337,7 @@ def build_multitask_weights(
     return StageResult(m, info)
 
 
-def build_learned_weights(
+def _build_learned_weights(
     layout: Layout, task: TaskSpec, model_spec: ModelSpec, log=None
 ) -> StageResult:
     """Train a per-task model's checkpoints on ``task`` (one per evaluation fold)."""
@@ -353,7 +354,7 @@ def build_learned_weights(
     return StageResult(m, info)
 
 
-def build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) -> StageResult:
+def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) -> StageResult:
     """Train the probe (or compute distances) and write the pair's prediction files."""
     inputs = current_inputs(layout, "predictions", task, model_spec)
     out = layout.predictions_dir(model_spec.name, task.name)
@@ -363,3 +364,24 @@ def build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) -> 
     info = {"files": result.files, "probe": result.probe, "seconds": round(result.seconds, 3)}
     m = _finish(layout, "predictions", task, model_spec, inputs, result.digest, [out], info)
     return StageResult(m, info)
+
+
+def _locked(stage: str, fn):
+    """``fn`` under the stage lock of its task (or pair), keyed from its arguments."""
+
+    def run(layout: Layout, task: TaskSpec, *args, **kwargs) -> StageResult:
+        model = args[0] if args and isinstance(args[0], ModelSpec) else None
+        key = task.name if model is None else f"{model.name}|{task.name}"
+        with stage_lock(layout.root, stage, key):
+            return fn(layout, task, *args, **kwargs)
+
+    run.__doc__ = fn.__doc__
+    return run
+
+
+build_task_raw = _locked("task_raw", _build_task_raw)
+build_task_audio = _locked("task_audio", _build_task_audio)
+build_task_splits = _locked("task_splits", _build_task_splits)
+build_learned_weights = _locked("learned_weights", _build_learned_weights)
+build_embeddings = _locked("embeddings", _build_embeddings)
+build_predictions = _locked("predictions", _build_predictions)

@@ -1,0 +1,94 @@
+"""Kill -9 a run at random points, again and again; the resumed run gives identical scores."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINI_TONES, PROJECT, mini_task, register_tasks
+from tests.smoke.helpers import BIN, env_for, run
+
+pytestmark = pytest.mark.slow
+TASKS = [
+    MINI_TONES,
+    mini_task("tiny_events", "mini_events", sample_duration=2.0, params={"clips": 15}),
+]
+ARGS = ["run", "--tasks", "mini_tones,mini_events", "--models", "naive_torch,learned_conv"]
+TRIALS = int(os.environ.get("HEAR_CRASH_TRIALS", "20"))
+
+
+def make_home(root: Path) -> dict[str, str]:
+    (root / "data").mkdir(parents=True)
+    (root / "dh").mkdir()
+    register_tasks(root / "data", *TASKS)
+    return env_for(root / "data", root / "dh")
+
+
+def scores_of(home: Path) -> dict:
+    out = {}
+    for path in sorted((home / "scores").glob("*/*.json")):
+        s = json.loads(path.read_text())
+        out[f"{s['model']}|{s['task']}"] = (s["primary"], s["ci95"], s["metrics"], s["probe"])
+    return out
+
+
+def test_killed_runs_resume_to_the_same_scores(tmp_path: Path) -> None:
+    ref_env = make_home(tmp_path / "ref")
+    done = run([str(BIN / "hear-assets"), *ARGS], ref_env)
+    assert done.returncode == 0, done.stderr
+    reference = scores_of(tmp_path / "ref" / "data")
+    assert len(reference) == 4
+
+    env = make_home(tmp_path / "crash")
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(TRIALS):
+        proc = subprocess.Popen(
+            [str(BIN / "hear-assets"), *ARGS],
+            env=env,
+            cwd=PROJECT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(rng.uniform(2.0, 9.0))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= TRIALS // 2  # most trials really were cut short
+    final = run([str(BIN / "hear-assets"), *ARGS], env)
+    assert final.returncode == 0, final.stderr
+    home = tmp_path / "crash" / "data"
+    assert scores_of(home) == reference
+    assert not list(home.rglob(".tmp-*")), "temporary files left behind"
+    again = run([str(BIN / "hear-assets"), *ARGS], env)
+    assert "nothing to do" in again.stderr
+
+
+def test_two_runs_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
+    env = make_home(tmp_path / "both")
+    args = ["run", "--tasks", "mini_tones", "--models", "naive_torch"]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "hear-assets"), *args],
+            env=env,
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for code, err in results:
+        assert code == 0 or "another run is writing" in err, err
+    final = run([str(BIN / "hear-assets"), *args], env)
+    assert final.returncode == 0, final.stderr
+    scores = scores_of(tmp_path / "both" / "data")
+    assert scores["naive_torch|mini_tones"][0] > 0.8
