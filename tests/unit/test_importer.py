@@ -1,0 +1,112 @@
+"""Importing HEAR 2021 task folders: every kind of bad input is refused, naming the file."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hear_assets.lib.importer import import_task
+from hear_assets.lib.layout import Layout
+from hear_assets.lib.tasks import TaskDataError
+
+
+def hear_task(root: Path, rate: int = 16000) -> Path:
+    task = root / "toy-v1-full"
+    for split, n in {"train": 4, "valid": 2, "test": 2}.items():
+        (task / str(rate) / split).mkdir(parents=True)
+        listing = {}
+        for i in range(n):
+            name = f"{split}{i}.wav"
+            sf.write(task / str(rate) / split / name, np.zeros(rate // 4), rate, subtype="PCM_16")
+            listing[name] = [str(i % 2)]
+        (task / f"{split}.json").write_text(json.dumps(listing))
+    (task / "labelvocabulary.csv").write_text("idx,label\n0,0\n1,1\n")
+    (task / "task_metadata.json").write_text(
+        json.dumps(
+            {
+                "task_name": "toy",
+                "version": "v1",
+                "embedding_type": "scene",
+                "prediction_type": "multiclass",
+                "sample_duration": 0.25,
+                "evaluation": ["top1_acc"],
+                "splits": ["train", "valid", "test"],
+            }
+        )
+    )
+    return task
+
+
+def refused(task: Path, tmp_path: Path, *words: str) -> None:
+    layout = Layout(tmp_path / "home")
+    with pytest.raises(TaskDataError) as err:
+        import_task(task, layout)
+    for word in words:
+        assert word in str(err.value)
+    assert not (tmp_path / "home" / "raw").exists() or not any(
+        (tmp_path / "home" / "raw").iterdir()
+    )
+
+
+def test_a_good_task_imports_once(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    layout = Layout(tmp_path / "home")
+    spec, changed = import_task(task, layout)
+    assert changed and spec.name == "toy-v1-full" and spec.params["present_rates"] == [16000]
+    assert import_task(task, layout)[1] is False  # identical again: a no-op
+    (task / "test.json").write_text(json.dumps({"test0.wav": ["1"], "test1.wav": ["1"]}))
+    with pytest.raises(TaskDataError, match="taken"):
+        import_task(task, layout)
+
+
+def test_wrong_sample_rate_in_a_rate_folder(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    sf.write(task / "16000" / "valid" / "valid1.wav", np.zeros(2205), 22050, subtype="PCM_16")
+    refused(task, tmp_path, "valid1.wav", "22050 Hz")
+
+
+def test_stereo_file(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    sf.write(task / "16000" / "train" / "train2.wav", np.zeros((4000, 2)), 16000)
+    refused(task, tmp_path, "train2.wav", "2 channel")
+
+
+def test_truncated_wav(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    path = task / "16000" / "train" / "train1.wav"
+    path.write_bytes(path.read_bytes()[:30])
+    refused(task, tmp_path, "train1.wav")
+
+
+def test_label_not_in_vocabulary(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    (task / "test.json").write_text(json.dumps({"test0.wav": ["7"], "test1.wav": ["1"]}))
+    refused(task, tmp_path, "'7'", "test0.wav")
+
+
+def test_listed_file_missing(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    (task / "16000" / "test" / "test1.wav").unlink()
+    refused(task, tmp_path, "test1.wav")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "word"),
+    [
+        ("evaluation", "top1_acc", "evaluation"),
+        ("embedding_type", "frames", "embedding_type"),
+        ("sample_duration", "long", "sample_duration"),
+        ("splits", None, "splits"),
+    ],
+)
+def test_metadata_fields_and_types(tmp_path: Path, field: str, value, word: str) -> None:
+    task = hear_task(tmp_path)
+    meta = json.loads((task / "task_metadata.json").read_text())
+    if value is None:
+        del meta[field]
+    else:
+        meta[field] = value
+    (task / "task_metadata.json").write_text(json.dumps(meta))
+    refused(task, tmp_path, word)
