@@ -5,14 +5,17 @@ import dagster as dg
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import digest_json
-from hear_assets.lib.plan import pair_steps, task_steps, weight_steps
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs
+from hear_assets.lib.plan import multitask_steps, pair_steps, task_steps, weight_steps
+from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, multitask_inputs
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome
 
 task_job = dg.define_asset_job("task_job", selection=dg.AssetSelection.assets(*TASK_STAGES))
 pair_job = dg.define_asset_job("pair_job", selection=dg.AssetSelection.assets(*PAIR_STAGES))
 scores_job = dg.define_asset_job("scores_job", selection=dg.AssetSelection.assets("scores"))
+multitask_job = dg.define_asset_job(
+    "multitask_job", selection=dg.AssetSelection.assets("multitask_weights")
+)
 weights_job = dg.define_asset_job(
     "weights_job", selection=dg.AssetSelection.assets("learned_weights")
 )
@@ -54,6 +57,14 @@ def grid_requests(layout: Layout) -> list[dg.RunRequest]:
                 run_key=f"{step.label}:learned_weights:{digest_json(inputs)[:16]}",
             )
         )
+    if multitask_steps(layout, list(tasks.values()), list(models.values())):
+        wanted = [m for m in models.values() if m.training == "all_tasks"]
+        inputs = {m.name: multitask_inputs(layout, m, list(tasks.values())) for m in wanted}
+        requests.append(
+            dg.RunRequest(
+                job_name="multitask_job", run_key=f"multitask_weights:{digest_json(inputs)[:16]}"
+            )
+        )
     for step in pair_steps(layout, list(tasks.values()), list(models.values())):
         assert step.model is not None
         inputs = current_inputs(layout, step.stages[0], tasks[step.task], models[step.model])
@@ -79,7 +90,7 @@ def _partition_requests(layout: Layout, instance: dg.DagsterInstance) -> list:
 
 
 @dg.sensor(
-    jobs=[task_job, weights_job, pair_job, scores_job],
+    jobs=[task_job, weights_job, multitask_job, pair_job, scores_job],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

@@ -293,6 +293,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ModelSpec("candidate", args.module, "outside", "unknown", 0, weights), args.device or "cpu"
     )
     print(report.text())
+    if not report.ok:
+        sys.stderr.write(f"hear-assets: error: {args.module}: {report.errors[0]}\n")
     return 0 if report.ok else 1
 
 
@@ -409,6 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("hear-assets: interrupted\n")
         return 130
+    except Exception as exc:  # anything else still gets one line (the traceback with --debug)
+        if args.debug or os.environ.get("HEAR_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"hear-assets: error: {type(exc).__name__}: {exc}\n")
+        return 1
 
 
 if __name__ == "__main__":

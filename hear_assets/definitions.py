@@ -8,6 +8,7 @@ from hear_assets.assets.scores import scores
 from hear_assets.assets.tasks import task_audio, task_raw, task_splits
 from hear_assets.automation import (
     grid_sensor,
+    multitask_job,
     nightly_job,
     pair_job,
     scores_job,
@@ -32,7 +33,7 @@ RESOURCES = {"home": HearHome(), "models": ModelsResource()}
 defs = dg.Definitions(
     assets=ASSETS,
     resources=RESOURCES,
-    jobs=[task_job, weights_job, pair_job, scores_job, nightly_job],
+    jobs=[task_job, weights_job, multitask_job, pair_job, scores_job, nightly_job],
     schedules=[scores_nightly],
     sensors=[grid_sensor],
 )

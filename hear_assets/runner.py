@@ -16,7 +16,14 @@ import dagster as dg
 from hear_assets.lib import catalog, report
 from hear_assets.lib.files import clean_temp
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import Step, multitask_steps, pair_steps, task_steps, weight_steps
+from hear_assets.lib.plan import (
+    Step,
+    blocked_pairs,
+    multitask_steps,
+    pair_steps,
+    task_steps,
+    weight_steps,
+)
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
@@ -106,11 +113,15 @@ def run_grid(
         if on_step:
             on_step(label, seconds, err)
 
+    failed_tasks: set[str] = set()
     for step in task_steps(layout, tasks, force):
+        failed_before = len(out.failures)
         done(
             f"{step.label}: {', '.join(step.stages)}",
             *_timed(materialize_step, step, root, device, instance),
         )
+        if len(out.failures) > failed_before:
+            failed_tasks.add(step.task)
     # Weights are planned after the task stages ran, so new tasks get theirs in the same run.
     steps = weight_steps(layout, tasks, models, force)
     for step in [*steps, *multitask_steps(layout, tasks, models, force)]:
@@ -118,11 +129,7 @@ def run_grid(
             f"{step.label}: {', '.join(step.stages)}",
             *_timed(materialize_step, step, root, device, instance),
         )
-    p_steps = [
-        s
-        for s in pair_steps(layout, tasks, models, force)
-        if s.task not in {f.split(":")[0] for f in out.failures}
-    ]
+    p_steps = [s for s in pair_steps(layout, tasks, models, force) if s.task not in failed_tasks]
     if parallel > 1 and len(p_steps) > 1:
         with ProcessPoolExecutor(parallel) as pool:
             futures = [(s, pool.submit(_timed, materialize_step, s, root, device)) for s in p_steps]
@@ -133,6 +140,12 @@ def run_grid(
             done(
                 f"{step.label}: {', '.join(step.stages)}",
                 *_timed(materialize_step, step, root, device, instance),
+            )
+    if not force:
+        for pair, failed in blocked_pairs(layout, tasks, models).items():
+            out.failures[pair] = (
+                f"not launched: blocking check failed ({'; '.join(failed)}); fix the input, "
+                "then rerun with --force"
             )
     all_tasks, all_models = catalog.all_tasks(layout), catalog.all_models(layout)
     if out.steps or report.report_state(layout, all_tasks, all_models) != "done":

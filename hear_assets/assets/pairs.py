@@ -37,6 +37,13 @@ def embeddings(
     emb_dir = layout.embeddings_dir(model_name, task_name)
     finite, f_info = checks.embeddings_finite(emb_dir, task.splits)
     shape, s_info = checks.embeddings_shape(emb_dir, layout.task_dir(task_name), task.splits)
+    stages.record_checks(
+        layout,
+        "embeddings",
+        task_name,
+        model_name,
+        [n for n, ok in (("embeddings_finite", finite), ("embeddings_shape", shape)) if not ok],
+    )
     info = res.metadata
     return dg.MaterializeResult(
         data_version=dg.DataVersion(res.manifest.digest),
@@ -74,6 +81,13 @@ def predictions(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
     pred_dir = layout.predictions_dir(model_name, task_name)
     complete, c_info = checks.predictions_complete(
         pred_dir, task_dir, read_json(task_dir / "task_metadata.json")
+    )
+    stages.record_checks(
+        layout,
+        "predictions",
+        task_name,
+        model_name,
+        [] if complete else ["predictions_complete"],
     )
     probe = res.metadata["probe"]
     curve = [pt for fold in probe["folds"].values() for pt in fold.get("curve", [])]

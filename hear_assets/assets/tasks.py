@@ -89,6 +89,17 @@ def task_splits(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
     meta = read_json(task_dir / "task_metadata.json")
     disjoint, d_info = checks.splits_disjoint(task_dir, meta)
     known, k_info = checks.labels_known(task_dir, meta)
+    stages.record_checks(
+        layout,
+        "task_splits",
+        spec.name,
+        None,
+        [
+            n
+            for n, ok in (("task_splits_disjoint", disjoint), ("task_splits_labels_known", known))
+            if not ok
+        ],
+    )
     counts = res.metadata["clips_per_split"]
     table = "| split | clips |\n|---|---|\n" + "\n".join(
         f"| {s} | {n} |" for s, n in counts.items()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hear_assets.lib.embed import load_split
-from hear_assets.lib.files import atomic_path, read_json, write_json
+from hear_assets.lib.files import atomic_dir, atomic_path, read_json, write_json
 from hear_assets.lib.tasks import TaskDataError
 
 
@@ -34,7 +34,13 @@ def export_heareval(task_dir: Path, emb_dir: Path, out: Path) -> dict[str, int]:
     if not (emb_dir / "test.npy").exists() and not any(emb_dir.glob("*.npy")):
         raise TaskDataError(f"{emb_dir}: no embeddings; materialize embeddings for this pair")
     meta = read_json(task_dir / "task_metadata.json")
-    out.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(out) as tmp:
+        rows = _write(task_dir, emb_dir, tmp, meta, slug_root=out)
+        (tmp / ".done.embeddings").touch()
+    return rows
+
+
+def _write(task_dir: Path, emb_dir: Path, out: Path, meta: dict, slug_root: Path) -> dict[str, int]:
     for name in ("task_metadata.json", "labelvocabulary.csv"):
         shutil.copy2(task_dir / name, out / name)
     rng = random.Random(0)
@@ -60,7 +66,7 @@ def export_heareval(task_dir: Path, emb_dir: Path, out: Path) -> dict[str, int]:
                 sel = sel[np.argsort(ts[sel], kind="stable")]
                 parts.append(np.asarray(x)[sel])
                 labels.extend(_frame_labels(listing[f], ts[sel]))
-                stamps.extend([str(out / split / f), float(t)] for t in ts[sel])
+                stamps.extend([str(slug_root / split / f), float(t)] for t in ts[sel])
             array = np.concatenate(parts) if parts else np.zeros((0, x.shape[1]), np.float32)
         array = np.ascontiguousarray(array, dtype=np.float32)
         with atomic_path(out / f"{split}.embeddings.npy") as tmp:
@@ -72,5 +78,4 @@ def export_heareval(task_dir: Path, emb_dir: Path, out: Path) -> dict[str, int]:
             with atomic_path(out / f"{split}.filename-timestamps.json") as tmp:
                 tmp.write_text(json.dumps(stamps, indent=4))
         rows[split] = int(array.shape[0])
-    (out / ".done.embeddings").touch()
     return rows

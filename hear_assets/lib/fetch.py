@@ -285,7 +285,9 @@ def extract(archive: Path, target: Path) -> None:
     if not archive.is_file():
         raise TaskDataError(f"{archive}: no such archive; download it first")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}{target.name}.", dir=target.parent))
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f"{TMP_MARK}{os.getpid()}.{target.name}.", dir=target.parent)
+    )
     try:
         if zipfile.is_zipfile(archive):
             _extract_zip(archive, tmp)
@@ -296,7 +298,7 @@ def extract(archive: Path, target: Path) -> None:
                 f"{archive}: not a zip or tar archive; delete it and download again"
             )
         if target.exists():
-            old = target.with_name(f"{TMP_MARK}{target.name}.old-{os.getpid()}")
+            old = target.with_name(f"{TMP_MARK}{os.getpid()}.{target.name}.old")
             os.replace(target, old)
             shutil.rmtree(old, ignore_errors=True)
         os.replace(tmp, target)

@@ -3,7 +3,13 @@
 from dataclasses import dataclass
 
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, stage_state
+from hear_assets.lib.stages import (
+    PAIR_STAGES,
+    TASK_STAGES,
+    current_inputs,
+    failed_checks,
+    stage_state,
+)
 from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
 
@@ -58,6 +64,19 @@ def weight_steps(
     return steps
 
 
+def blocked_pairs(
+    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]
+) -> dict[str, list[str]]:
+    """Pairs not launched because a blocking check failed on their latest task or pair output."""
+    out = {}
+    for task in tasks:
+        for model in models:
+            failed = failed_checks(layout, task.name, model.name)
+            if failed:
+                out[f"{model.name}|{task.name}"] = failed
+    return out
+
+
 def multitask_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
@@ -81,6 +100,8 @@ def pair_steps(
         if any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
             continue
         for model in models:
+            if failed_checks(layout, task.name, model.name) and not force:
+                continue  # blocked: reported by blocked_pairs
             if model.training == "per_task" and (
                 stage_state(layout, "learned_weights", task, model) != "done"
             ):

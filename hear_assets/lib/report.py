@@ -13,7 +13,7 @@ import pandas as pd
 from hear_assets.lib import leaderboard, scoring
 from hear_assets.lib.files import read_json, write_json
 from hear_assets.lib.layout import Layout
-from hear_assets.lib.manifest import digest_json, read_manifest
+from hear_assets.lib.manifest import digest_json, files_intact, list_files, read_manifest
 from hear_assets.lib.stages import PAIR_STAGES, stage_state
 from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
@@ -119,9 +119,12 @@ def report_inputs(
 def report_state(layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]) -> str:
     """``done`` when the leaderboard was computed from the current predictions."""
     path = layout.root / "manifests" / "scores.json"
-    if not path.exists() or not layout.leaderboard_csv().exists():
+    if not path.exists():
         return "missing"
-    return "done" if read_json(path) == report_inputs(layout, tasks, models) else "stale"
+    recorded = read_json(path)
+    if not isinstance(recorded, dict) or not files_intact(layout.root, recorded.get("files", {})):
+        return "missing"
+    return "done" if recorded.get("inputs") == report_inputs(layout, tasks, models) else "stale"
 
 
 def build_report(
@@ -165,5 +168,9 @@ def build_report(
     result.wide = leaderboard.wide_table(result.long)
     leaderboard.write_csv(result.wide, layout.leaderboard_csv())
     leaderboard.write_html(result.long, layout.leaderboard_html())
-    write_json(layout.root / "manifests" / "scores.json", report_inputs(layout, tasks, models))
+    outputs = [layout.leaderboard_csv(), layout.leaderboard_html(), *sorted(keep)]
+    write_json(
+        layout.root / "manifests" / "scores.json",
+        {"inputs": report_inputs(layout, tasks, models), "files": list_files(layout.root, outputs)},
+    )
     return result

@@ -141,8 +141,8 @@ def score_folds(folds: dict[str, FoldData]) -> dict[str, dict[str, float]]:
 def summarize(per_fold: dict[str, dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """Fold means and sample standard deviations (pandas' ``std``, as HEAR) of each metric."""
     df = pd.DataFrame(per_fold).T
-    means = {k: float(v) for k, v in df.mean(axis=0).items()}
-    stds = {k: float(v) if len(df) > 1 else 0.0 for k, v in df.std(axis=0).items()}
+    means = {k: float(v) for k, v in df.mean(axis=0, skipna=False).items()}
+    stds = {k: float(v) if len(df) > 1 else 0.0 for k, v in df.std(axis=0, skipna=False).items()}
     return means, stds
 
 

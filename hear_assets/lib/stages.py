@@ -4,6 +4,7 @@ Assets call these and add Dagster metadata; ``hear-assets run`` calls ``stage_st
 that a re-run with nothing changed launches nothing.
 """
 
+import functools
 import logging
 import os
 import shutil
@@ -56,10 +57,19 @@ class StageResult:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(Path(path))
+
+
 def model_identity(spec: ModelSpec) -> str:
-    """Digest of a model's spec and, where it has a weights file, the file's bytes."""
+    """Digest of a model's spec and, where it has a weights file, the file's bytes (hashed once
+    per size and modification time)."""
     weights = Path(spec.weights) if spec.weights else None
-    wsha = sha256_file(weights) if weights and weights.is_file() else ""
+    wsha = ""
+    if weights and weights.is_file():
+        st = weights.stat()
+        wsha = _file_digest(str(weights), st.st_size, st.st_mtime_ns)
     return digest_json({"spec": spec.to_json(), "weights_sha256": wsha})
 
 
@@ -364,6 +374,29 @@ def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) ->
     info = {"files": result.files, "probe": result.probe, "seconds": round(result.seconds, 3)}
     m = _finish(layout, "predictions", task, model_spec, inputs, result.digest, [out], info)
     return StageResult(m, info)
+
+
+def record_checks(
+    layout: Layout, stage: str, task: str, model: str | None, failed: list[str]
+) -> None:
+    """Note in a stage's manifest which of its blocking checks failed (none: clears them)."""
+    m = read_manifest(layout.root, stage, task, model)
+    if m is not None and m.info.get("failed_checks", []) != failed:
+        write_manifest(
+            layout.root, replace(m, info={**m.info, "failed_checks": failed}), task, model
+        )
+
+
+def failed_checks(layout: Layout, task: str, model: str | None = None) -> list[str]:
+    """Blocking checks that failed on the latest output of a task (and of a pair)."""
+    stages = [("task_splits", None)] + (
+        [("embeddings", model), ("predictions", model)] if model else []
+    )
+    out = []
+    for stage, who in stages:
+        m = read_manifest(layout.root, stage, task, who)
+        out += [f"{stage}: {c}" for c in (m.info.get("failed_checks", []) if m else [])]
+    return out
 
 
 def _locked(stage: str, fn):

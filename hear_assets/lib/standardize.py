@@ -109,7 +109,7 @@ def standardize_task(
     the rates they came with). Returns the rate folders.
     """
     task_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}audio.", dir=task_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}{os.getpid()}.audio.", dir=task_dir))
     try:
         for first in range(0, len(jobs), BATCH_CLIPS):
             batch = jobs[first : first + BATCH_CLIPS]

@@ -224,3 +224,21 @@ def test_a_model_returning_nan_stops_its_pair_and_writes_nothing(
     )
     assert (home / "scores" / "naive_torch" / "mini_tones.json").exists()  # others still scored
     assert "Traceback" not in out.stderr
+
+
+def test_a_failed_blocking_check_keeps_the_pair_from_launching(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.unit.test_importer import hear_task
+
+    task = hear_task(tmp_path / "hear")
+    (task / "train.json").write_text(json.dumps({f"train{i}.wav": ["0"] for i in range(4)}))
+    assert cli(env, "tasks", "add", str(task)).returncode == 0
+    args = ["run", "--tasks", "toy-v1-full", "--models", "naive_torch"]
+    first = cli(env, *args)
+    assert first.returncode == 1
+    assert "task_splits_labels_known" in first.stderr
+    second = cli(env, *args)
+    assert second.returncode == 1
+    assert "not launched: blocking check failed" in second.stderr
+    assert not (tmp_path / "data" / "embeddings" / "naive_torch" / "toy-v1-full").exists()

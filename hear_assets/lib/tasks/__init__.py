@@ -92,6 +92,8 @@ class TaskSpec:
         }
         if self.nfolds:
             meta["nfolds"] = self.nfolds
+        if "event_postprocessing_grid" in self.params:
+            meta["event_postprocessing_grid"] = self.params["event_postprocessing_grid"]
         return meta
 
     def to_json(self) -> dict[str, Any]:
