@@ -6,6 +6,7 @@ worker processes), then ``scores``. Each step is a Dagster run, so all of them s
 """
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -131,7 +132,7 @@ def run_grid(
         )
     p_steps = [s for s in pair_steps(layout, tasks, models, force) if s.task not in failed_tasks]
     if parallel > 1 and len(p_steps) > 1:
-        with ProcessPoolExecutor(parallel) as pool:
+        with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [(s, pool.submit(_timed, materialize_step, s, root, device)) for s in p_steps]
             for step, fut in futures:
                 done(f"{step.label}: {', '.join(step.stages)}", *fut.result())

@@ -24,7 +24,9 @@ class Step:
 
     @property
     def label(self) -> str:
-        """``task`` or ``model|task``."""
+        """``task``, ``model|task``, or ``all tasks`` for stages over the whole grid."""
+        if not self.task:
+            return "all tasks"
         return self.task if self.model is None else f"{self.model}|{self.task}"
 
 

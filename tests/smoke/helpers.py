@@ -1,8 +1,15 @@
 """Running the product's commands in subprocesses, as a user would."""
 
+import contextlib
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import PROJECT
@@ -31,3 +38,58 @@ def run(cmd: list[str], env: dict[str, str], timeout: float = 300, cwd: Path = P
     return subprocess.run(
         cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    """Post a GraphQL query to the webserver on ``port``."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@contextlib.contextmanager
+def dagster_dev(env: dict[str, str], timeout_s: float = 90) -> Iterator[tuple[int, str | None]]:
+    """Run ``dagster dev`` as the README says (activated venv, project root); yield the port
+    and the code location's load status once LOADED (or the last seen); stop it by its PID."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["bash", "-c", f". '{BIN}/activate' && dagster dev -h 127.0.0.1 -p {port}"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True,
+    )
+    try:
+        status = None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and status != "LOADED":
+            try:
+                data = graphql(
+                    port,
+                    "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }",
+                )
+                entries = data["data"]["workspaceOrError"]["locationEntries"]
+                status = entries[0]["loadStatus"] if entries else None
+            except OSError:
+                time.sleep(1)
+        yield port, status
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise

@@ -2,16 +2,13 @@
 
 import os
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MINI_TONES, PROJECT, register_tasks
-from tests.smoke.helpers import BIN, env_for, run
-from tests.smoke.test_webserver import free_port, graphql
+from tests.smoke.helpers import BIN, dagster_dev, env_for, graphql, run
 
 pytestmark = pytest.mark.smoke
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -69,30 +66,8 @@ def test_asset_graph_and_scores_render_in_chromium(tmp_path: Path) -> None:
         [str(BIN / "hear-assets"), "run", "--tasks", "mini_tones", "--models", "naive_torch"], env
     )
     assert built.returncode == 0, built.stderr
-    port = free_port()
-    proc = subprocess.Popen(
-        ["bash", "-c", f". '{BIN}/activate' && dagster dev -h 127.0.0.1 -p {port}"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                data = graphql(
-                    port,
-                    "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }",
-                )
-                entries = data["data"]["workspaceOrError"]["locationEntries"]
-                if entries and entries[0]["loadStatus"] == "LOADED":
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
+    with dagster_dev(env) as (port, status):
+        assert status == "LOADED"
         graphql(port, "mutation { setNuxSeen }")
         ARTIFACTS.mkdir(exist_ok=True)
         base = f"http://127.0.0.1:{port}"
@@ -108,9 +83,3 @@ def test_asset_graph_and_scores_render_in_chromium(tmp_path: Path) -> None:
         )
         assert "scores" in page and "pairs_scored" in page
         assert "naive_torch" in page  # the leaderboard table in the metadata
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)

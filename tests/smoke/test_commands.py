@@ -107,3 +107,24 @@ def test_dagster_definitions_validate(homes: tuple[Path, Path]) -> None:
     env.pop("DAGSTER_MODULE_NAME")  # -w and the module variable are mutually exclusive
     out = run(["dagster", "definitions", "validate", "-w", "workspace.yaml"], env)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_run_parallel_fans_pairs_out_to_worker_processes(homes: tuple[Path, Path]) -> None:
+    hear, dag = homes
+    out = run(
+        [
+            str(BIN / "hear-assets"),
+            "run",
+            "--tasks",
+            "mini_tones",
+            "--models",
+            "naive_torch,naive_flax",
+            "--parallel",
+            "2",
+        ],
+        env_for(hear, dag),
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (hear / "scores" / "naive_flax" / "mini_tones.json").exists()
+    assert (hear / "scores" / "naive_torch" / "mini_tones.json").exists()
