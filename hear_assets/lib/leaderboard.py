@@ -50,6 +50,13 @@ def _fmt(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
+def _model_rows(long: pd.DataFrame, tasks: list[str]):
+    """Per model (sorted): its score row for each task in ``tasks``, or None where missing."""
+    for model, grp in long.groupby("model", sort=True):
+        by_task = grp.set_index("task")
+        yield model, [by_task.loc[t] if t in by_task.index else None for t in tasks]
+
+
 def markdown(long: pd.DataFrame) -> str:
     """The leaderboard with intervals as a markdown table (the ``scores`` asset's UI metadata)."""
     if long.empty:
@@ -60,15 +67,11 @@ def markdown(long: pd.DataFrame) -> str:
         "| model | " + " | ".join(f"{t} ({metric[t]})" for t in tasks) + " |",
         "|---|" + "---|" * len(tasks),
     ]
-    for model, grp in long.groupby("model", sort=True):
-        by_task = grp.set_index("task")
-        cells = []
-        for t in tasks:
-            if t in by_task.index:
-                r = by_task.loc[t]
-                cells.append(f"{_fmt(r.primary)} [{_fmt(r.ci_lo)}, {_fmt(r.ci_hi)}]")
-            else:
-                cells.append("–")
+    for model, rows in _model_rows(long, tasks):
+        cells = [
+            "–" if r is None else f"{_fmt(r.primary)} [{_fmt(r.ci_lo)}, {_fmt(r.ci_hi)}]"
+            for r in rows
+        ]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -120,18 +123,14 @@ def write_html(long: pd.DataFrame, path: Path) -> None:
     tasks = sorted(long["task"].unique()) if not long.empty else []
     head = "".join(f"<th>{html.escape(t)}</th>" for t in tasks)
     body = []
-    for model, grp in long.groupby("model", sort=True):
-        by_task = grp.set_index("task")
-        cells = []
-        for t in tasks:
-            if t in by_task.index:
-                r = by_task.loc[t]
-                cells.append(
-                    f"<td><b>{_fmt(r.primary)}</b><br><small>[{_fmt(r.ci_lo)}, "
-                    f"{_fmt(r.ci_hi)}] {html.escape(r.metric)}</small></td>"
-                )
-            else:
-                cells.append("<td>–</td>")
+    for model, rows in _model_rows(long, tasks):
+        cells = [
+            "<td>–</td>"
+            if r is None
+            else f"<td><b>{_fmt(r.primary)}</b><br><small>[{_fmt(r.ci_lo)}, "
+            f"{_fmt(r.ci_hi)}] {html.escape(r.metric)}</small></td>"
+            for r in rows
+        ]
         body.append(f"<tr><th>{html.escape(str(model))}</th>{''.join(cells)}</tr>")
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hear-dagster leaderboard</title>
