@@ -76,7 +76,7 @@ def _valid_scorer(ref: dict, index: dict, vocab: list[str], metric: str, grid: l
 
 
 def predict_events(
-    task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid: tuple[float, ...]
+    task_dir: Path, emb_dir: Path, out: Path, meta: dict, settings: probelib.ProbeSettings
 ) -> dict[str, Any]:
     """Fit the frame probe per evaluation and write ``filename,timestamp_ms,<labels>`` files."""
     vocab = read_vocabulary(task_dir)
@@ -97,35 +97,36 @@ def predict_events(
             )
         return cache[(where, split)]
 
-    folds = {}
+    folds: dict[str, Any] = {}
     for test, valid, train in fold_plan(meta):
         x_tr = np.concatenate([load(test, s)[0] for s in train])
         y_tr = np.concatenate([load(test, s)[1] for s in train])
         x_va, _, idx_va, lab_va = load(test, valid)
         scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
-        fitted = probelib.fit_logreg_probe(
+        fitted = probelib.fit_probe(
+            settings.kind,
             x_tr,
             y_tr,
             x_va,
             scorer,
-            multilabel=True,
-            higher_is_better=higher_is_better(metric),
-            c_grid=c_grid,
+            True,
+            higher_is_better(metric),
+            settings.c_grid,
+            settings.hear_points(meta, folds),
+            settings.cache,
+            f"{test}-",
         )
-        x_te, _, idx_te, _ = load(test, test)
+        x_te, _, idx_te, lab_te = load(test, test)
         table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
         table.insert(0, "timestamp_ms", idx_te["timestamps_ms"])
         table.insert(0, "filename", idx_te["frame_file"])
         with atomic_path(out / prediction_file(test)) as tmp:
             table.to_csv(tmp, index=False, float_format="%.7g")
-        folds[test] = {
-            "kind": fitted.kind,
-            "hparams": fitted.hparams,
-            "valid_score": fitted.valid_score,
-            "valid_split": valid,
-            "train_splits": train,
-            "curve": fitted.curve,
-            "postprocessing": fitted.extra["postprocessing"],
-            "seconds": fitted.seconds,
-        }
+        ref_te = reference_events(lab_te)
+
+        def test_score(cand, x=x_te, idx=idx_te, ref=ref_te) -> float:
+            pp = [cand.extra["postprocessing"]]
+            return _valid_scorer(ref, idx, vocab, metric, pp)(cand.predict(x))[0]
+
+        folds[test] = probelib.fold_record(fitted, valid, train, test_score)
     return folds

@@ -47,7 +47,9 @@ def _stack(parts: list[tuple[np.ndarray, np.ndarray, list[str]]]):
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
 
-def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) -> dict[str, Any]:
+def predict_scene(
+    task_dir: Path, emb_dir: Path, out: Path, meta: dict, settings: probelib.ProbeSettings
+) -> dict[str, Any]:
     """Fit a probe per evaluation and write scene prediction files into ``out``."""
     vocab = read_vocabulary(task_dir)
     cache: dict[tuple[Path, str], tuple] = {}
@@ -60,34 +62,31 @@ def predict_scene(task_dir: Path, emb_dir: Path, out: Path, meta: dict, c_grid) 
 
     multilabel = meta["prediction_type"] == "multilabel"
     scorer = SCENE_METRICS[meta["evaluation"][0]]
-    folds = {}
+    folds: dict[str, Any] = {}
     for test, valid, train in fold_plan(meta):
         x_tr, y_tr = _stack([load(test, s) for s in train])
         x_va, y_va, _ = load(test, valid)
-        fitted = probelib.fit_logreg_probe(
+        x_te, y_te, files = load(test, test)
+        fitted = probelib.fit_probe(
+            settings.kind,
             x_tr,
             y_tr,
             x_va,
             lambda p, y=y_va: (scorer(y, p), {}),
             multilabel,
             higher_is_better(meta["evaluation"][0]),
-            c_grid,
+            settings.c_grid,
+            settings.hear_points(meta, folds),
+            settings.cache,
+            f"{test}-",
         )
-        x_te, _, files = load(test, test)
-        probs = fitted.predict(x_te)
-        table = pd.DataFrame(probs, columns=vocab)
+        table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
         table.insert(0, "filename", files)
         with atomic_path(out / prediction_file(test)) as tmp:
             table.to_csv(tmp, index=False, float_format="%.7g")
-        folds[test] = {
-            "kind": fitted.kind,
-            "hparams": fitted.hparams,
-            "valid_score": fitted.valid_score,
-            "valid_split": valid,
-            "train_splits": train,
-            "curve": fitted.curve,
-            "seconds": fitted.seconds,
-        }
+        folds[test] = probelib.fold_record(
+            fitted, valid, train, lambda c, x=x_te, y=y_te: float(scorer(y, c.predict(x)))
+        )
     return folds
 
 
@@ -140,16 +139,17 @@ def predict_pair(
     task_dir: Path,
     emb_dir: Path,
     out_dir: Path,
-    c_grid: tuple[float, ...] = probelib.DEFAULT_C_GRID,
+    settings: probelib.ProbeSettings | None = None,
 ) -> PredictResult:
     """Write every prediction file of one pair into ``out_dir`` (replaced atomically)."""
+    settings = settings or probelib.ProbeSettings()
     meta = read_json(task_dir / "task_metadata.json")
     start = time.perf_counter()
     with atomic_dir(out_dir) as tmp:
         if meta["task_type"] == "scene":
-            folds = predict_scene(task_dir, emb_dir, tmp, meta, c_grid)
+            folds = predict_scene(task_dir, emb_dir, tmp, meta, settings)
         elif meta["task_type"] == "event":
-            folds = predict_events(task_dir, emb_dir, tmp, meta, c_grid)
+            folds = predict_events(task_dir, emb_dir, tmp, meta, settings)
         elif meta["task_type"] in ("jnd", "ranking"):
             folds = predict_pairs(task_dir, emb_dir, tmp, meta)
         else:
@@ -161,6 +161,18 @@ def predict_pair(
             "valid_score": _mean([f["valid_score"] for f in folds.values()]),
             "folds": folds,
         }
+        if "candidates" in first:
+            probe_info["candidates"] = {
+                family: {
+                    "valid_score": _mean(
+                        [f["candidates"][family]["valid_score"] for f in folds.values()]
+                    ),
+                    "test_score": _mean(
+                        [f["candidates"][family]["test_score"] for f in folds.values()]
+                    ),
+                }
+                for family in first["candidates"]
+            }
         if "postprocessing" in first:
             probe_info["postprocessing"] = first["postprocessing"]
         write_json(tmp / "probe.json", probe_info)

@@ -19,7 +19,7 @@ from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
-VERSION = "1"
+VERSION = "2"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -83,7 +83,7 @@ def pair_scores(
         "metrics": core["metrics"],
         "folds": core["folds"],
         "folds_std": core["folds_std"],
-        "probe": {k: probe.get(k) for k in ("kind", "hparams", "valid_score")},
+        "probe": {k: probe.get(k) for k in ("kind", "hparams", "valid_score", "candidates")},
         "postprocessing": probe.get(
             "postprocessing", {"median_filter_ms": None, "min_duration_ms": None}
         ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hear_assets.lib import embed, predict, probe, standardize, taskfiles, training
+from hear_assets.lib import embed, mlp, predict, probe, standardize, taskfiles, training
 from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
 from hear_assets.lib.folds import fold_plan
 from hear_assets.lib.layout import Layout
@@ -42,9 +42,9 @@ PAIR_STAGES = ("embeddings", "predictions")
 CODE_VERSIONS = {
     "task_raw": "1",
     "task_audio": standardize.VERSION,
-    "task_splits": "1",
+    "task_splits": "2",
     "embeddings": embed.VERSION,
-    "predictions": f"{predict.VERSION}.{probe.VERSION}",
+    "predictions": f"{predict.VERSION}.{probe.VERSION}.{mlp.VERSION}",
     "learned_weights": training.VERSION,
 }
 
@@ -90,7 +90,11 @@ def current_inputs(
         "task_audio": {"task_raw": up("task_raw")},
         "task_splits": {"task_raw": up("task_raw")},
         "embeddings": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
-        "predictions": {"task_splits": up("task_splits"), "embeddings": up("embeddings", True)},
+        "predictions": {
+            "task_splits": up("task_splits"),
+            "embeddings": up("embeddings", True),
+            "probe": probe_kind(),
+        },
     }[stage]
     if any(v is None for v in deps.values()):
         return None
@@ -364,13 +368,32 @@ def _build_learned_weights(
     return StageResult(m, info)
 
 
+def probe_kind() -> str:
+    """The probe predictions train: ``$HEAR_PROBE`` (``auto``, ``logreg`` or ``hear``)."""
+    kind = os.environ.get("HEAR_PROBE", "auto")
+    if kind not in probe.PROBES:
+        raise TaskDataError(f"HEAR_PROBE={kind!r}: choose one of {', '.join(probe.PROBES)}")
+    return kind
+
+
 def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) -> StageResult:
-    """Train the probe (or compute distances) and write the pair's prediction files."""
+    """Train the probe (or compute distances) and write the pair's prediction files.
+
+    Finished MLP grid points are cached under ``work/probe/<model>/<task>/`` (keyed by the
+    inputs) until the stage succeeds, so a killed grid search resumes where it stopped."""
     inputs = current_inputs(layout, "predictions", task, model_spec)
     out = layout.predictions_dir(model_spec.name, task.name)
-    result = predict.predict_pair(
-        layout.task_dir(task.name), layout.embeddings_dir(model_spec.name, task.name), out
+    work = layout.root / "work" / "probe" / model_spec.name / task.name
+    settings = probe.ProbeSettings(
+        kind=probe_kind(), cache=mlp.PointCache(work / digest_json(inputs)[:16])
     )
+    result = predict.predict_pair(
+        layout.task_dir(task.name),
+        layout.embeddings_dir(model_spec.name, task.name),
+        out,
+        settings,
+    )
+    shutil.rmtree(work, ignore_errors=True)
     info = {"files": result.files, "probe": result.probe, "seconds": round(result.seconds, 3)}
     m = _finish(layout, "predictions", task, model_spec, inputs, result.digest, [out], info)
     return StageResult(m, info)

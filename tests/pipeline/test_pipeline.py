@@ -118,7 +118,12 @@ def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
     assert scores["primary"] == scores["metrics"]["pitch_acc"]
     lo, hi = scores["ci95"]
     assert lo <= scores["primary"] <= hi
-    assert scores["probe"]["kind"] == "logreg"
+    # The default probe chose on validation; the logistic-regression floor is reported too.
+    cands = scores["probe"]["candidates"]
+    assert set(cands) == {"logreg", "mlp"}
+    chosen = "logreg" if scores["probe"]["kind"] == "logreg" else "mlp"
+    assert cands[chosen]["test_score"] == pytest.approx(scores["primary"])
+    assert cands[chosen]["valid_score"] == scores["probe"]["valid_score"]
     # top-1 from the predictions file, recomputed here by hand
     truth = pd.read_csv(built / "tasks" / "mini_tones" / "test.csv", dtype=str)
     top = pred.set_index("filename").idxmax(axis=1).astype(str)
@@ -156,3 +161,21 @@ def test_scores_succeeds_on_an_empty_grid(hear_home: Path) -> None:
         mat = r.asset_materializations_for_node("scores")[0]
         assert mat.metadata["pairs_scored"].value == 0
     assert (hear_home / "leaderboard.csv").read_text().strip() == "model"
+
+
+def test_choosing_another_probe_makes_predictions_stale(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hear_assets.lib import catalog, stages
+    from hear_assets.lib.layout import Layout
+    from hear_assets.lib.tasks import TaskDataError
+
+    layout = Layout(built)
+    task, model = catalog.get_task(layout, "mini_tones"), catalog.get_model(layout, "naive_torch")
+    assert stages.stage_state(layout, "predictions", task, model) == "done"
+    monkeypatch.setenv("HEAR_PROBE", "hear")
+    assert stages.stage_state(layout, "predictions", task, model) == "stale"
+    assert stages.stage_state(layout, "embeddings", task, model) == "done"
+    monkeypatch.setenv("HEAR_PROBE", "svm")
+    with pytest.raises(TaskDataError, match="HEAR_PROBE='svm'"):
+        stages.stage_state(layout, "predictions", task, model)

@@ -93,7 +93,15 @@ class TaskSpec:
         if self.nfolds:
             meta["nfolds"] = self.nfolds
         if "event_postprocessing_grid" in self.params:
-            meta["event_postprocessing_grid"] = self.params["event_postprocessing_grid"]
+            grid = self.params["event_postprocessing_grid"]
+            meta["event_postprocessing_grid"] = grid
+            # The original kit reads the grid here, under its own key for the minimum length.
+            meta["evaluation_params"] = {
+                "event_postprocessing_grid": {
+                    "median_filter_ms": grid["median_filter_ms"],
+                    "min_duration": grid["min_duration_ms"],
+                }
+            }
         return meta
 
     def to_json(self) -> dict[str, Any]:
