@@ -77,8 +77,9 @@ def markdown(long: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def svg_plot(long: pd.DataFrame) -> str:
-    """A dot-and-whisker plot: one row per (task, model), primary with its 95 % interval."""
+def svg_plot(long: pd.DataFrame, left: int = 260, width: int = 420) -> str:
+    """A dot-and-whisker plot: one row per (task, model), primary with its 95 % interval;
+    ``left`` pixels of labels, then ``width`` pixels of plot."""
     rows = long.sort_values(["task", "model"]).reset_index(drop=True)
     if rows.empty:
         return ""
@@ -86,7 +87,7 @@ def svg_plot(long: pd.DataFrame) -> str:
     finite = finite[finite.apply(math.isfinite)]
     lo = min(0.0, float(finite.min())) if len(finite) else 0.0
     hi = max(1.0, float(finite.max())) if len(finite) else 1.0
-    left, width, row_h = 260, 420, 18
+    row_h = 18
     height = row_h * len(rows) + 40
 
     def x(v: float) -> float:
@@ -120,8 +121,9 @@ def svg_plot(long: pd.DataFrame) -> str:
 
 
 def plot_markdown(long: pd.DataFrame) -> str:
-    """The plot as an inline markdown image (an SVG ``data:`` URI, which the UI renders)."""
-    svg = svg_plot(long)
+    """The plot as an inline markdown image (an SVG ``data:`` URI, which the UI renders), 500
+    pixels wide to fit the UI's metadata table and dialog."""
+    svg = svg_plot(long, left=210, width=250)
     if not svg:
         return "_no pairs scored yet_"
     uri = data_uri(svg.encode("utf-8"), "image/svg+xml")
