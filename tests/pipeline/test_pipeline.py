@@ -172,6 +172,7 @@ def test_scores_succeeds_on_an_empty_grid(hear_home: Path) -> None:
         assert r.success
         mat = r.asset_materializations_for_node("scores")[0]
         assert mat.metadata["pairs_scored"].value == 0
+        assert mat.metadata["leaderboard_plot"].value == "_no pairs scored yet_"
     assert (hear_home / "leaderboard.csv").read_text().strip() == "model"
 
 

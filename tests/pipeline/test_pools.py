@@ -104,3 +104,19 @@ def test_runs_of_killed_processes_are_marked_failed(dagster_home: Path) -> None:
             "elsewhere": dg.DagsterRunStatus.STARTED,
         }
         assert reap_dead_runs(inst) == []
+
+
+def test_the_gpu_pool_counts_the_visible_gpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.parent.mkdir()
+    smi.write_text(
+        "#!/bin/sh\necho 'GPU 0: NVIDIA H200 (UUID: a)'\necho 'GPU 1: NVIDIA H200 (UUID: b)'\n"
+    )
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", str(smi.parent), prepend=":")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert hear_instance.default_pool_limits()["gpu"] == 2
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert hear_instance.gpu_count() == 1
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert hear_instance.gpu_count() == 0 and hear_instance.default_pool_limits()["gpu"] == 1
