@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: install demo test lint fmt dev test-gpu clean bench
+.PHONY: install demo test lint fmt dev test-gpu clean bench pools
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ $(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/hear-assets run
 	@echo "Leaderboard: $(HEAR_HOME)/leaderboard.html · UI: make dev, then http://127.0.0.1:3000"
+
+pools: $(STAMP)
+	$(BIN)/python -m hear_assets.instance --pools
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -97,7 +97,10 @@ def _partition_requests(layout: Layout, instance: dg.DagsterInstance) -> list:
 def grid_sensor(context: dg.SensorEvaluationContext, home: HearHome) -> dg.SensorResult:
     """Adds newly registered tasks and models as partitions and evaluates them as they become
     ready: task stages, then their pairs, then ``scores`` once no run is in flight."""
+    from hear_assets.runner import reap_dead_runs
+
     layout = home.layout()
+    reap_dead_runs(context.instance)  # a killed `hear-assets run` must not look busy for ever
     requests = grid_requests(layout)
     busy = context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT))
     tasks, models = catalog.all_tasks(layout), catalog.all_models(layout)

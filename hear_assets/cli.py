@@ -235,7 +235,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def _artifacts(layout: Layout, axis: str, name: str) -> list:
     root = layout.root
     if axis == "tasks":
-        found = [layout.raw_dir(name), layout.task_dir(name)]
+        found = [layout.raw_dir(name), layout.task_dir(name), layout.report_dir(name)]
         found += list(root.glob(f"embeddings/*/{name}")) + list(root.glob(f"predictions/*/{name}"))
         found += list(root.glob(f"scores/*/{name}.json")) + list(
             root.glob(f"manifests/*/{name}.json")

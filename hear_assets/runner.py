@@ -7,6 +7,8 @@ worker processes), then ``scores``. Each step is a Dagster run, so all of them s
 
 import logging
 import multiprocessing
+import os
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from hear_assets.lib import catalog, report
-from hear_assets.lib.files import clean_temp
+from hear_assets.lib.files import clean_temp, process_alive
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import (
     Step,
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 # Failures are reported by the caller in one line; Dagster's console logger stays quiet.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 UNPARTITIONED = ("scores", "multitask_weights")
+LAUNCH_TAGS = {"hear/launched_by": "hear-assets"}
+LIVE = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
 
 
@@ -73,7 +77,7 @@ def materialize_step(step: Step, home_root: str, device: str = "", instance=None
             resources=resources,
             run_config=QUIET,
             raise_on_error=False,
-            tags={"hear/launched_by": "hear-assets"},
+            tags={**LAUNCH_TAGS, "hear/host": socket.gethostname(), "hear/pid": str(os.getpid())},
         )
         return None if result.success else _failure_message(result)
 
@@ -81,6 +85,24 @@ def materialize_step(step: Step, home_root: str, device: str = "", instance=None
         return go(instance)
     with dg.DagsterInstance.get() as inst:
         return go(inst)
+
+
+def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs whose ``hear-assets run`` process died on this machine (``kill -9``,
+    a crash), and free any pool slots they hold; return their run ids.
+
+    Such a run stays "started" in the instance for ever: the UI would show it running, the
+    sensor would wait for it, and the daemon would count it against its pools.
+    """
+    host, reaped = socket.gethostname(), []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=LIVE, tags=LAUNCH_TAGS)):
+        pid = run.tags.get("hear/pid", "")
+        if run.tags.get("hear/host") != host or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"its hear-assets process {pid} is gone (killed?)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
 
 
 def _timed(fn, *args) -> tuple[float, str | None]:
@@ -101,6 +123,9 @@ def run_grid(
 ) -> GridResult:
     """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores."""
     sync_partitions(instance, layout)
+    dead = reap_dead_runs(instance)
+    if dead:
+        log.info("marked %d runs of interrupted hear-assets processes as failed", len(dead))
     removed = clean_temp(layout.root)
     if removed:
         log.info("removed %d temporary files left by an interrupted run", removed)

@@ -4,7 +4,7 @@ import dagster as dg
 
 from hear_assets.assets.models import learned_weights, multitask_weights
 from hear_assets.assets.tasks import task_audio, task_splits
-from hear_assets.lib import catalog, checks, stages
+from hear_assets.lib import catalog, checks, stages, summaries
 from hear_assets.lib.files import read_json
 from hear_assets.partitions import pair_of, pair_partitions
 from hear_assets.progress import log_every
@@ -52,6 +52,9 @@ def embeddings(
             "embedding_dim": info["embedding_dim"],
             "seconds": info["seconds"],
             "clips_per_second": info["clips_per_second"],
+            "ms_per_clip": round(1000 * info["seconds"] / info["clips"], 3)
+            if info["clips"]
+            else 0.0,
             "device": info["device"],
             "weights_sha256": info["weights_sha256"],
         },
@@ -90,7 +93,7 @@ def predictions(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
         [] if complete else ["predictions_complete"],
     )
     probe = res.metadata["probe"]
-    curve = [pt for fold in probe["folds"].values() for pt in fold.get("curve", [])]
+    view = summaries.pair_overview(task_dir, pred_dir, probe)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(res.manifest.digest),
         metadata={
@@ -99,7 +102,8 @@ def predictions(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
             "valid_score": probe["valid_score"]
             if probe["valid_score"] is not None
             else float("nan"),
-            "validation_curve": dg.MetadataValue.json(curve),
+            "validation_curve": dg.MetadataValue.md(view["validation_curve"]),
+            "confusion_matrix": dg.MetadataValue.md(view["confusion_matrix"]),
             "seconds": res.metadata["seconds"],
         },
         check_results=[

@@ -33,6 +33,7 @@ def scores(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeR
             "pairs_stale": len(result.stale),
             "pairs_failed": len(result.failed),
             "leaderboard": dg.MetadataValue.md(leaderboard.markdown(result.long)),
+            "leaderboard_plot": dg.MetadataValue.md(leaderboard.plot_markdown(result.long)),
             "leaderboard_csv": dg.MetadataValue.path(str(layout.leaderboard_csv())),
             "leaderboard_html": dg.MetadataValue.path(str(layout.leaderboard_html())),
         },

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog, checks, stages
+from hear_assets.lib import catalog, checks, stages, summaries
 from hear_assets.lib.files import read_json
 from hear_assets.partitions import task_partitions
 from hear_assets.progress import log_every
@@ -104,13 +104,20 @@ def task_splits(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
     table = "| split | clips |\n|---|---|\n" + "\n".join(
         f"| {s} | {n} |" for s, n in counts.items()
     )
+    view = summaries.task_overview(task_dir, meta, layout.report_dir(spec.name))
+    figure = {"spectrogram_png": dg.MetadataValue.path(str(view.spectrogram_png))}
     return dg.MaterializeResult(
         data_version=dg.DataVersion(res.manifest.digest),
         metadata={
             "clips_per_split": dg.MetadataValue.md(table),
             "clips": sum(counts.values()),
+            "audio_seconds": view.audio_s,
             "task_type": spec.task_type,
             "primary_metric": spec.primary_metric,
+            "label_counts": dg.MetadataValue.md(view.labels_md),
+            "clip_durations": dg.MetadataValue.md(view.durations_md),
+            "spectrogram": dg.MetadataValue.md(view.spectrogram_md),
+            **(figure if view.spectrogram_png else {}),
         },
         check_results=[
             dg.AssetCheckResult(

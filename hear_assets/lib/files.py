@@ -88,12 +88,8 @@ def digest_tree(root: Path, pattern: str = "**/*") -> str:
     return h.hexdigest()
 
 
-def _writer_alive(name: str) -> bool:
-    """Whether the process that made temp entry ``name`` (``.tmp-<pid>.…``) still runs."""
-    try:
-        pid = int(name[len(TMP_MARK) :].split(".", 1)[0])
-    except ValueError:
-        return False
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -101,6 +97,15 @@ def _writer_alive(name: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that made temp entry ``name`` (``.tmp-<pid>.…``) still runs."""
+    try:
+        pid = int(name[len(TMP_MARK) :].split(".", 1)[0])
+    except ValueError:
+        return False
+    return process_alive(pid)
 
 
 def clean_temp(root: Path) -> int:

@@ -50,6 +50,11 @@ class Layout:
         return self.root / "scores"
 
     # report and registries
+    def report_dir(self, task: str) -> Path:
+        """``reports/<task>/``: figures shown in the UI (``spectrogram.png``); not read by the
+        original kit, which only reads ``tasks/<task>/``."""
+        return self.root / "reports" / task
+
     def leaderboard_csv(self) -> Path:
         """``leaderboard.csv``: model × task primary scores."""
         return self.root / "leaderboard.csv"

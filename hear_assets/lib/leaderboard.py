@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hear_assets.lib.figures import data_uri
 from hear_assets.lib.files import atomic_path
 
 
@@ -76,8 +77,9 @@ def markdown(long: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _svg_plot(long: pd.DataFrame) -> str:
-    """A dot-and-whisker plot: one row per (task, model), primary with its 95 % interval."""
+def svg_plot(long: pd.DataFrame, left: int = 260, width: int = 420) -> str:
+    """A dot-and-whisker plot: one row per (task, model), primary with its 95 % interval;
+    ``left`` pixels of labels, then ``width`` pixels of plot."""
     rows = long.sort_values(["task", "model"]).reset_index(drop=True)
     if rows.empty:
         return ""
@@ -85,7 +87,7 @@ def _svg_plot(long: pd.DataFrame) -> str:
     finite = finite[finite.apply(math.isfinite)]
     lo = min(0.0, float(finite.min())) if len(finite) else 0.0
     hi = max(1.0, float(finite.max())) if len(finite) else 1.0
-    left, width, row_h = 260, 420, 18
+    row_h = 18
     height = row_h * len(rows) + 40
 
     def x(v: float) -> float:
@@ -118,6 +120,16 @@ def _svg_plot(long: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+def plot_markdown(long: pd.DataFrame) -> str:
+    """The plot as an inline markdown image (an SVG ``data:`` URI, which the UI renders), 500
+    pixels wide to fit the UI's metadata table and dialog."""
+    svg = svg_plot(long, left=210, width=250)
+    if not svg:
+        return "_no pairs scored yet_"
+    uri = data_uri(svg.encode("utf-8"), "image/svg+xml")
+    return f"![primary scores with 95 % intervals]({uri})"
+
+
 def write_html(long: pd.DataFrame, path: Path) -> None:
     """A self-contained page: the table with 95 % intervals and the plot."""
     tasks = sorted(long["task"].unique()) if not long.empty else []
@@ -142,7 +154,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}}</style></head>
 {"".join(body)}
 </table>
 <h2>Scores with 95 % intervals</h2>
-{_svg_plot(long)}
+{svg_plot(long)}
 </body></html>
 """
     with atomic_path(path) as tmp:

@@ -8,8 +8,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from hear_assets.runner import LAUNCH_TAGS, LIVE
 from tests.conftest import MINI_TONES, PROJECT, mini_task, register_tasks
 from tests.smoke.helpers import BIN, env_for, run
 
@@ -67,6 +69,9 @@ def test_killed_runs_resume_to_the_same_scores(tmp_path: Path) -> None:
     home = tmp_path / "crash" / "data"
     assert scores_of(home) == reference
     assert not list(home.rglob(".tmp-*")), "temporary files left behind"
+    with dg.DagsterInstance.from_config(str(tmp_path / "crash" / "dh")) as instance:
+        live = instance.get_runs(filters=dg.RunsFilter(statuses=LIVE, tags=LAUNCH_TAGS))
+        assert not live, "runs of killed processes still look started"
     again = run([str(BIN / "hear-assets"), *ARGS], env)
     assert "nothing to do" in again.stderr
 

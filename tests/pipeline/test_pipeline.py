@@ -1,5 +1,6 @@
 """The whole asset graph in process on a small synthetic task, checked file by file."""
 
+import base64
 import json
 from pathlib import Path
 
@@ -33,8 +34,16 @@ SCORES_KEYS = {
 }
 
 
-def run_graph(home: Path, task: str, models: list[str]) -> None:
+def run_graph(home: Path, task: str, models: list[str]) -> dict[str, dict]:
+    """Materialize the graph; return the last materialization metadata of each asset."""
     res = {"home": HearHome(root=str(home)), "models": ModelsResource(device="cpu")}
+    metadata: dict[str, dict] = {}
+
+    def keep(result: dg.ExecuteInProcessResult) -> None:
+        for mat in result.get_asset_materialization_events():
+            m = mat.step_materialization_data.materialization
+            metadata[m.asset_key.to_user_string()] = {k: v.value for k, v in m.metadata.items()}
+
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("task", [task])
         instance.add_dynamic_partitions("model", models)
@@ -46,6 +55,7 @@ def run_graph(home: Path, task: str, models: list[str]) -> None:
             resources=res,
         )
         assert r.success
+        keep(r)
         for model in models:
             r = dg.materialize(
                 ASSETS,
@@ -57,18 +67,25 @@ def run_graph(home: Path, task: str, models: list[str]) -> None:
             assert r.success
             checks = r.get_asset_check_evaluations()
             assert checks and all(c.passed for c in checks)
+            keep(r)
         r = dg.materialize(ASSETS, selection=["scores"], instance=instance, resources=res)
         assert r.success
+        keep(r)
+    return metadata
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
     from tests.conftest import MINI_TONES, register_tasks
 
     home = tmp_path_factory.mktemp("home")
     register_tasks(home, MINI_TONES)
-    run_graph(home, "mini_tones", ["naive_torch"])
-    return home
+    return home, run_graph(home, "mini_tones", ["naive_torch"])
+
+
+@pytest.fixture(scope="module")
+def built(graph: tuple[Path, dict[str, dict]]) -> Path:
+    return graph[0]
 
 
 def test_naive_baseline_scores_far_above_chance(built: Path) -> None:
@@ -160,6 +177,7 @@ def test_scores_succeeds_on_an_empty_grid(hear_home: Path) -> None:
         assert r.success
         mat = r.asset_materializations_for_node("scores")[0]
         assert mat.metadata["pairs_scored"].value == 0
+        assert mat.metadata["leaderboard_plot"].value == "_no pairs scored yet_"
     assert (hear_home / "leaderboard.csv").read_text().strip() == "model"
 
 
@@ -179,3 +197,24 @@ def test_choosing_another_probe_makes_predictions_stale(
     monkeypatch.setenv("HEAR_PROBE", "svm")
     with pytest.raises(TaskDataError, match="HEAR_PROBE='svm'"):
         stages.stage_state(layout, "predictions", task, model)
+
+
+def test_metadata_shows_histograms_figures_and_confusion(graph: tuple[Path, dict]) -> None:
+    home, meta = graph
+    splits = meta["task_splits"]
+    assert "**clips per label**" in splits["label_counts"]
+    assert "| 60 | 4 | 1 | 1 |" in splits["label_counts"]  # 6 clips per pitch: 4/1/1
+    assert "| test | 12 | 0.5 | 0.5 | 0.5 | 6 |" in splits["clip_durations"]
+    png = home / "reports" / "mini_tones" / "spectrogram.png"
+    assert splits["spectrogram_png"] == str(png)
+    uri = splits["spectrogram"].split("](", 1)[1].split(")", 1)[0]
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1]) == png.read_bytes()
+    assert len(uri) < 50_000
+    emb = meta["embeddings"]
+    assert emb["ms_per_clip"] == pytest.approx(1000 / emb["clips_per_second"], rel=0.05)
+    pred = meta["predictions"]
+    assert pred["confusion_matrix"].startswith("| true \\ predicted | 60 | 61 |")
+    assert "✓" in pred["validation_curve"]
+    assert meta["scores"]["leaderboard_plot"].startswith("![")
+    assert "data:image/svg+xml;base64," in meta["scores"]["leaderboard_plot"]

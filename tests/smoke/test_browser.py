@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MINI_TONES, PROJECT, register_tasks
+from tests.smoke.cdp import browser, click_show_markdown, decoded_image
 from tests.smoke.helpers import BIN, dagster_dev, env_for, graphql, run
 
 pytestmark = pytest.mark.smoke
@@ -83,3 +84,14 @@ def test_asset_graph_and_scores_render_in_chromium(tmp_path: Path) -> None:
         )
         assert "scores" in page and "pairs_scored" in page
         assert "naive_torch" in page  # the leaderboard table in the metadata
+        assert 'src="data:image/svg+xml;base64,' in page  # the leaderboard plot, inline
+
+        # Long markdown (the spectrogram's data URI) opens in a dialog: click it open.
+        with browser(CHROMIUM, tmp_path / "cdp-profile") as tab:
+            tab.open(f"{base}/assets/task_splits?partition=mini_tones")
+            assert tab.wait_for(click_show_markdown("spectrogram")), "no spectrogram entry"
+            size = tab.wait_for(decoded_image("data:image/png;base64,"))
+            assert size == [400, 128], "the spectrogram PNG was not decoded"
+            tab.screenshot(ARTIFACTS / "ui-task-splits-spectrogram.png")
+            tab.open(f"{base}/assets/scores")
+            assert tab.wait_for(decoded_image("data:image/svg+xml;base64,")), "plot not drawn"
