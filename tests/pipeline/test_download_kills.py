@@ -87,6 +87,7 @@ def test_download_kills_resume_to_the_same_scores(tmp_path: Path, monkeypatch) -
         env = home("killed")
         rng = random.Random(3)
         for _ in range(3):
+            requests = len(handler.seen)
             proc = subprocess.Popen(
                 args,
                 env=env,
@@ -95,7 +96,13 @@ def test_download_kills_resume_to_the_same_scores(tmp_path: Path, monkeypatch) -
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            time.sleep(rng.uniform(5.0, 7.0))
+            # Kill once the transfer is under way (however slow the start on a busy machine),
+            # a random moment into it: the whole archive takes about 6 s to fetch.
+            deadline = time.monotonic() + 120
+            while len(handler.seen) == requests and proc.poll() is None:
+                assert time.monotonic() < deadline, "the run never started its download"
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.5, 2.5))
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
