@@ -1,0 +1,53 @@
+"""The deploy guide shows the PostgreSQL dagster.yaml the tests use, and its files parse."""
+
+import re
+
+import dagster as dg
+import yaml
+
+from tests.conftest import PROJECT
+
+DOCS = PROJECT / "docs"
+
+
+def test_the_guide_quotes_the_tested_postgres_yaml_verbatim() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", (DOCS / "deploy.md").read_text(), re.DOTALL)
+    assert (DOCS / "dagster.postgres.yaml").read_text() in blocks
+
+
+def test_the_postgres_yaml_is_valid_instance_config() -> None:
+    from dagster._config import validate_config
+    from dagster._core.instance.config import dagster_instance_config_schema
+
+    config = yaml.safe_load((DOCS / "dagster.postgres.yaml").read_text())
+    assert validate_config(dagster_instance_config_schema(), config).success
+    assert set(config["storage"]["postgres"]["postgres_db"]) == {
+        "hostname",
+        "port",
+        "username",
+        "password",
+        "db_name",
+    }
+
+
+def test_the_helm_values_set_the_image_home_storage_and_launcher() -> None:
+    values = yaml.safe_load((DOCS / "helm" / "values.yaml").read_text())
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "hear_assets.definitions"]
+    env = {e["name"]: e["value"] for e in deployment["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in deployment["volumeMounts"]}
+    assert env["HEAR_HOME"] == mounts["hear-home"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["postgresqlDatabase"] == "hear_dagster"
+
+
+def test_definitions_default_to_the_multiprocess_executor_and_offer_dask_for_pairs() -> None:
+    from hear_assets.definitions import defs, pair_dask_job_def
+
+    assert defs.resolve_job_def("pair_job").executor_def is dg.multiprocess_executor
+    job = pair_dask_job_def()
+    assert job.executor_def.name == "dask"
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "embeddings",
+        "predictions",
+    }
