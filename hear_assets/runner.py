@@ -7,10 +7,12 @@ With a dask scheduler, pair steps are runs of ``pair_dask_job`` whose steps exec
 workers; the local processes only orchestrate them.
 """
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 UNPARTITIONED = ("scores", "multitask_weights")
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 @dataclass
@@ -56,6 +60,10 @@ def _failure_message(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) 
                 err = err.cause
             if err is not None:
                 return err.message.strip().splitlines()[0]
+    for event in result.all_events:  # the run failed outside its steps (e.g. no dask scheduler)
+        error = getattr(event.event_specific_data, "error", None)
+        if event.is_run_failure and error is not None:
+            return error.message.strip().splitlines()[0]
     return "run failed"
 
 
@@ -135,6 +143,31 @@ def dask_threads(address: str) -> int:
         ) from exc
 
 
+@contextlib.contextmanager
+def worker_threads(workers: int) -> Iterator[None]:
+    """Share the cores out among ``workers`` processes spawned in this block.
+
+    torch, BLAS and XLA each start a thread per core in every process, so N workers on N cores
+    would run N² threads and spend their time switching (on 2 cores, 2 workers were slower than
+    one). Spawned workers inherit ``cores // workers`` threads (XLA: one, when that is one);
+    variables the user set are kept.
+    """
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    wanted = {name: str(threads) for name in THREAD_VARIABLES if name not in os.environ}
+    if threads == 1:
+        wanted["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_ONE_THREAD}".strip()
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _timed(fn, *args) -> tuple[float, str | None]:
     start = time.perf_counter()
     err = fn(*args)
@@ -189,7 +222,8 @@ def run_grid(
         )
     p_steps = [s for s in pair_steps(layout, tasks, models, force) if s.task not in failed_tasks]
     if parallel > 1 and len(p_steps) > 1:
-        with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spawn = multiprocessing.get_context("spawn")
+        with worker_threads(parallel), ProcessPoolExecutor(parallel, mp_context=spawn) as pool:
             futures = [
                 (s, pool.submit(_timed, materialize_step, s, root, device, None, dask_scheduler))
                 for s in p_steps

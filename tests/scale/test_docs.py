@@ -2,7 +2,6 @@
 
 import re
 
-import dagster as dg
 import yaml
 
 from tests.conftest import PROJECT
@@ -39,15 +38,3 @@ def test_the_helm_values_set_the_image_home_storage_and_launcher() -> None:
     assert env["HEAR_HOME"] == mounts["hear-home"]
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     assert values["postgresql"]["postgresqlDatabase"] == "hear_dagster"
-
-
-def test_definitions_default_to_the_multiprocess_executor_and_offer_dask_for_pairs() -> None:
-    from hear_assets.definitions import defs, pair_dask_job_def
-
-    assert defs.resolve_job_def("pair_job").executor_def is dg.multiprocess_executor
-    job = pair_dask_job_def()
-    assert job.executor_def.name == "dask"
-    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
-        "embeddings",
-        "predictions",
-    }
