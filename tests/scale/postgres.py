@@ -103,8 +103,13 @@ def postgres_server() -> Iterator[Server]:
         initdb = ["-D", str(data), "-U", USER, "--auth=trust", "--encoding=UTF8", "--no-sync"]
         _run([*as_user, str(bindir / "initdb"), *initdb], cwd=root)
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-        start = ["-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"]
-        _run([*as_user, str(bindir / "pg_ctl"), *start], cwd=root)
+        log = root / "server.log"
+        start = ["-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+        try:
+            _run([*as_user, str(bindir / "pg_ctl"), *start], cwd=root)
+        except RuntimeError as exc:
+            tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
+            raise RuntimeError(f"{exc}\nserver.log: {tail}") from exc
         started = True
         yield Server("127.0.0.1", port, USER, data)
     finally:

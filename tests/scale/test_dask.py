@@ -54,6 +54,8 @@ def outputs(home: Path) -> dict[str, object]:
     return found
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_pair_runs_execute_on_dask_workers_and_match_in_process_runs(
     cluster: tuple[str, set[int]], hear_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

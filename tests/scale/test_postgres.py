@@ -47,6 +47,8 @@ def dagster_home(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return home
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_the_pipeline_records_runs_and_materializations_in_postgres(
     server: Server, dagster_home: Path, hear_home: Path
 ) -> None:
