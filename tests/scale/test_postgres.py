@@ -98,3 +98,17 @@ def test_the_pipeline_records_runs_and_materializations_in_postgres(
         ("scores", None),
     }
     assert {("task", "mini_tones"), ("model", "naive_torch")} <= partitions
+
+
+def test_missing_server_binaries_fail_with_the_fix_unless_skipping_is_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.scale import postgres
+
+    monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
+    monkeypatch.delenv("HEAR_ALLOW_SKIP_POSTGRES", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y"):
+        postgres.server_bin()
+    monkeypatch.setenv("HEAR_ALLOW_SKIP_POSTGRES", "1")
+    with pytest.raises(pytest.skip.Exception, match="HEAR_ALLOW_SKIP_POSTGRES"):
+        postgres.server_bin()
