@@ -64,7 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dask_scheduler:
         from hear_assets.runner import dask_threads
 
-        parallel = args.parallel or dask_threads(args.dask_scheduler)
+        threads = dask_threads(args.dask_scheduler)  # fails before any work without a scheduler
+        parallel = args.parallel or threads
     bar = Progress(planned_steps(layout, tasks, models, args.force) + 1)
     with dg.DagsterInstance.get() as instance:
         result = run_grid(
