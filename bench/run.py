@@ -226,18 +226,14 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import oldkit_compare
     import plot
+    import scaleout
 
     with tempfile.TemporaryDirectory(prefix="hear-bench-") as tmp_s:
         tmp = Path(tmp_s)
         e2e, figures = end_to_end(tmp)
         old = oldkit_compare.sections(fresh_env(tmp, "oldkit"), tmp)
         body = e2e + old + overhead(tmp) + scaling(tmp)
-        try:
-            import scaleout
-
-            body += [*scaleout.section().splitlines(), ""]
-        except ImportError:
-            pass
+        body += [*scaleout.section().splitlines(), ""]
     head = [
         "# Benchmarks",
         "",

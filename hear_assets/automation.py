@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from hear_assets.executors import dask_executor
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import digest_json
@@ -18,6 +19,21 @@ multitask_job = dg.define_asset_job(
 )
 weights_job = dg.define_asset_job(
     "weights_job", selection=dg.AssetSelection.assets("learned_weights")
+)
+
+# The pair stages on a dask cluster, one run per pair: its steps run on the dask workers, so
+# concurrent runs (a backfill, `hear-assets run --dask-scheduler`) spread over the cluster.
+pair_dask_job = dg.define_asset_job(
+    "pair_dask_job",
+    selection=dg.AssetSelection.assets(*PAIR_STAGES),
+    executor_def=dask_executor,
+    config={
+        "execution": {
+            "config": {"cluster": {"existing": {"address": {"env": "DASK_SCHEDULER_ADDRESS"}}}}
+        }
+    },
+    description="embeddings and predictions of one pair, executed on the dask scheduler at "
+    "$DASK_SCHEDULER_ADDRESS (see docs/deploy.md).",
 )
 
 IN_FLIGHT = [

@@ -60,6 +60,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     tasks = _names(args.tasks, catalog.all_tasks(layout), lambda n: catalog.get_task(layout, n))
     models = _names(args.models, catalog.all_models(layout), lambda n: catalog.get_model(layout, n))
+    parallel = args.parallel or 1
+    if args.dask_scheduler:
+        from hear_assets.runner import dask_threads
+
+        threads = dask_threads(args.dask_scheduler)  # fails before any work without a scheduler
+        parallel = args.parallel or threads
     bar = Progress(planned_steps(layout, tasks, models, args.force) + 1)
     with dg.DagsterInstance.get() as instance:
         result = run_grid(
@@ -68,9 +74,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             tasks,
             models,
             args.force,
-            args.parallel,
+            parallel,
             args.device or "",
             on_step=bar.step,
+            dask_scheduler=args.dask_scheduler or "",
         )
     if result.steps == 0:
         sys.stderr.write("nothing to do: every stage is up to date\n")
@@ -335,7 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize every missing or stale stage, then scores")
     run.add_argument("--tasks", help="comma-separated task names (default: all)")
     run.add_argument("--models", help="comma-separated model names (default: all)")
-    run.add_argument("--parallel", type=int, default=1, help="pair runs in parallel processes")
+    run.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        help="pair runs at once, in worker processes (default 1; with --dask-scheduler, the "
+        "cluster's worker threads)",
+    )
+    run.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run pair steps on this dask cluster, e.g. tcp://10.0.0.5:8786 (docs/deploy.md)",
+    )
     run.add_argument("--force", action="store_true", help="redo stages that are up to date")
     run.add_argument("--device", choices=["cpu", "cuda"], default=None, help="model device")
     run.set_defaults(func=cmd_run)

@@ -10,6 +10,7 @@ from hear_assets.automation import (
     grid_sensor,
     multitask_job,
     nightly_job,
+    pair_dask_job,
     pair_job,
     scores_job,
     scores_nightly,
@@ -30,10 +31,19 @@ ASSETS = [
 ]
 RESOURCES = {"home": HearHome(), "models": ModelsResource()}
 
+
+def pair_dask_job_def() -> dg.JobDefinition:
+    """``pair_dask_job`` resolved, for ``dg.reconstructable`` (dask workers rebuild it)."""
+    return defs.resolve_job_def("pair_dask_job")
+
+
 defs = dg.Definitions(
     assets=ASSETS,
     resources=RESOURCES,
-    jobs=[task_job, weights_job, multitask_job, pair_job, scores_job, nightly_job],
+    jobs=[task_job, weights_job, multitask_job, pair_job, pair_dask_job, scores_job, nightly_job],
+    # Runs launched from the UI or the daemon: steps in subprocesses on the launching machine.
+    # pair_dask_job sends its steps to dask workers instead (docs/deploy.md).
+    executor=dg.multiprocess_executor,
     schedules=[scores_nightly],
     sensors=[grid_sensor],
 )

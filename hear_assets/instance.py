@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 DAGSTER_YAML = """\
-# Written by hear-dagster when missing; edit freely (see docs/ for a PostgreSQL variant).
+# Written by hear-dagster when missing; edit freely (PostgreSQL: docs/dagster.postgres.yaml).
 telemetry:
   enabled: false
 nux:

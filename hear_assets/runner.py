@@ -3,14 +3,17 @@
 Shared by ``hear-assets run`` and the nightly job: it plans first (so a run with nothing
 changed launches nothing), then materializes task stages, then pair stages (optionally in
 worker processes), then ``scores``. Each step is a Dagster run, so all of them show in the UI.
+With a dask scheduler, pair steps are runs of ``pair_dask_job`` whose steps execute on the dask
+workers; the local processes only orchestrate them.
 """
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -30,6 +33,7 @@ from hear_assets.lib.plan import (
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
+from hear_models.api import HearError
 from hear_models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,8 @@ UNPARTITIONED = ("scores", "multitask_weights")
 LAUNCH_TAGS = {"hear/launched_by": "hear-assets"}
 LIVE = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 @dataclass
@@ -49,7 +55,7 @@ class GridResult:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+def _failure_message(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             err = event.step_failure_data.error
@@ -57,11 +63,23 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
                 err = err.cause
             if err is not None:
                 return err.message.strip().splitlines()[0]
+    for event in result.all_events:  # the run failed outside its steps (e.g. no dask scheduler)
+        error = getattr(event.event_specific_data, "error", None)
+        if event.is_run_failure and error is not None:
+            return error.message.strip().splitlines()[0]
     return "run failed"
 
 
-def materialize_step(step: Step, home_root: str, device: str = "", instance=None) -> str | None:
-    """Run one step's stages as a Dagster run; return None or the one-line failure."""
+def materialize_step(
+    step: Step, home_root: str, device: str = "", instance=None, dask_scheduler: str = ""
+) -> str | None:
+    """Run one step's stages as a Dagster run; return None or the one-line failure.
+
+    A pair step with ``dask_scheduler`` runs as ``pair_dask_job`` on that dask cluster (its
+    instance must be persistent: DAGSTER_HOME); every other step runs in this process.
+    """
+    if dask_scheduler and step.model is not None:
+        return _launch_on_dask(step, home_root, device, dask_scheduler, instance)
     from hear_assets.definitions import ASSETS
 
     resources = {"home": HearHome(root=home_root), "models": ModelsResource(device=device)}
@@ -105,6 +123,72 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return reaped
 
 
+def _launch_on_dask(step: Step, home_root: str, device: str, address: str, instance) -> str | None:
+    """One pair step as a ``pair_dask_job`` run whose steps execute on the dask cluster."""
+    from hear_assets.definitions import pair_dask_job_def
+    from hear_assets.executors import dask_run_config
+    from hear_assets.partitions import pair_partitions
+
+    assert step.model is not None
+    key = pair_key(step.task, step.model)
+    run_config = {**dask_run_config(address, home_root, device), **QUIET}
+    tags = {**pair_partitions.get_tags_for_partition_key(key), "hear/launched_by": "hear-assets"}
+
+    def go(inst: dg.DagsterInstance) -> str | None:
+        with dg.execute_job(
+            dg.reconstructable(pair_dask_job_def),
+            inst,
+            run_config=run_config,
+            tags=tags,
+            asset_selection=[dg.AssetKey(s) for s in step.stages],
+        ) as result:
+            return None if result.success else _failure_message(result)
+
+    if instance is not None:
+        return go(instance)
+    with dg.DagsterInstance.get() as inst:
+        return go(inst)
+
+
+def dask_threads(address: str) -> int:
+    """How many steps the dask cluster at ``address`` runs at once (its worker threads)."""
+    import dask.distributed
+
+    try:
+        with dask.distributed.Client(address, timeout=10) as client:
+            return max(1, sum(client.nthreads().values()))
+    except OSError as exc:
+        raise HearError(
+            f"no dask scheduler answers at {address} ({exc}); start one with "
+            "`dask scheduler` and `dask worker ADDRESS`, or check --dask-scheduler"
+        ) from exc
+
+
+@contextlib.contextmanager
+def worker_threads(workers: int) -> Iterator[None]:
+    """Share the cores out among ``workers`` processes spawned in this block.
+
+    torch, BLAS and XLA each start a thread per core in every process, so N workers on N cores
+    would run N² threads and spend their time switching (on 2 cores, 2 workers were slower than
+    one). Spawned workers inherit ``cores // workers`` threads (XLA: one, when that is one);
+    variables the user set are kept.
+    """
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    wanted = {name: str(threads) for name in THREAD_VARIABLES if name not in os.environ}
+    if threads == 1:
+        wanted["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_ONE_THREAD}".strip()
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _timed(fn, *args) -> tuple[float, str | None]:
     start = time.perf_counter()
     err = fn(*args)
@@ -120,8 +204,13 @@ def run_grid(
     parallel: int = 1,
     device: str = "",
     on_step: OnStep | None = None,
+    dask_scheduler: str = "",
 ) -> GridResult:
-    """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores."""
+    """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores.
+
+    ``parallel`` pair runs at once (spawned worker processes); with ``dask_scheduler`` their
+    steps execute on that dask cluster.
+    """
     sync_partitions(instance, layout)
     dead = reap_dead_runs(instance)
     if dead:
@@ -157,15 +246,19 @@ def run_grid(
         )
     p_steps = [s for s in pair_steps(layout, tasks, models, force) if s.task not in failed_tasks]
     if parallel > 1 and len(p_steps) > 1:
-        with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [(s, pool.submit(_timed, materialize_step, s, root, device)) for s in p_steps]
+        spawn = multiprocessing.get_context("spawn")
+        with worker_threads(parallel), ProcessPoolExecutor(parallel, mp_context=spawn) as pool:
+            futures = [
+                (s, pool.submit(_timed, materialize_step, s, root, device, None, dask_scheduler))
+                for s in p_steps
+            ]
             for step, fut in futures:
                 done(f"{step.label}: {', '.join(step.stages)}", *fut.result())
     else:
         for step in p_steps:
             done(
                 f"{step.label}: {', '.join(step.stages)}",
-                *_timed(materialize_step, step, root, device, instance),
+                *_timed(materialize_step, step, root, device, instance, dask_scheduler),
             )
     if not force:
         for pair, failed in blocked_pairs(layout, tasks, models).items():

@@ -1,0 +1,1 @@
+"""Scale-out: PostgreSQL instance storage and the dask executor."""
