@@ -96,7 +96,7 @@ def _primary(probe: dict, family: str) -> float:
 
 
 def probes(env: dict[str, str], home: Path, work: Path) -> list[str]:
-    rows = []
+    rows, ratios = [], []
     for task in [*SCENE_TASKS, BIG_TASK["name"]]:
         times, info = [], {}
         for i in range(3):
@@ -127,6 +127,7 @@ def probes(env: dict[str, str], home: Path, work: Path) -> list[str]:
         orig = scored.get("aggregated_scores", {}).get("test_score_mean")
         orig = orig if orig is not None else scored["test"]["test_score"]
         shutil.rmtree(export)
+        ratios.append((t_orig / ours, _primary(info, family) >= orig, task))
         rows.append(
             f"| {task} | {ours:.1f} | {_primary(info, family):.3f} ({info['kind']}) | "
             f"{_primary(info, 'logreg'):.3f} | {t_hear:.1f} | {_primary(hear, 'hear_mlp'):.3f} | "
@@ -148,9 +149,22 @@ def probes(env: dict[str, str], home: Path, work: Path) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "Target: ≥ 10× faster than the original runner at an equal or better score.",
+        verdict(ratios),
         "",
     ]
+
+
+def verdict(ratios: list[tuple[float, bool, str]]) -> str:
+    """Whether every task is ≥ 10× faster at an equal or better score, and by how much not."""
+    slow = min(ratios)
+    worse = [task for _, ok, task in ratios if not ok]
+    met = slow[0] >= 10 and not worse
+    text = f"Target ≥ 10× faster at an equal or better score: {'met' if met else 'missed'}; "
+    text += f"slowest ratio {slow[0]:.1f}× ({slow[2]}"
+    text += f", {10 / slow[0]:.1f}× short)" if slow[0] < 10 else ")"
+    if worse:
+        text += f"; a lower test score than the original on {', '.join(worse)}"
+    return text + "."
 
 
 def embeddings(env: dict[str, str], home: Path, work: Path) -> list[str]:
