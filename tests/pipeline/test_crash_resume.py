@@ -21,7 +21,7 @@ TASKS = [
     mini_task("tiny_events", "mini_events", sample_duration=2.0, params={"clips": 15}),
 ]
 ARGS = ["run", "--tasks", "mini_tones,mini_events", "--models", "naive_torch,learned_conv"]
-TRIALS = int(os.environ.get("HEAR_CRASH_TRIALS", "10"))  # 20+ for a thorough run
+TRIALS = int(os.environ.get("HEAR_CRASH_TRIALS", "6"))  # 20+ for a thorough run
 
 
 def make_home(root: Path) -> dict[str, str]:
