@@ -91,6 +91,11 @@ FAST_POINTS = (
 ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
 
 
+def selection_key(score: float, higher_is_better: bool) -> float:
+    """What model selection maximizes: the score, negated for error rates; NaN is worst."""
+    return -math.inf if math.isnan(score) else (score if higher_is_better else -score)
+
+
 @dataclass
 class PointResult:
     """What training one grid point produced."""
@@ -191,7 +196,6 @@ def train_point(
     opt = torch.optim.Adam(net.parameters(), lr=point.lr)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multilabel else torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
-    sign = 1.0 if higher_is_better else -1.0
     best_key, best_score, best_epoch, best_extra = -math.inf, math.nan, 0, {}
     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     bad_checks, epoch = 0, 0
@@ -216,7 +220,7 @@ def train_point(
             score, extra = math.nan, {}
         else:
             score, extra = score_valid(predict_probs(net, x_valid, multilabel))
-        key = -math.inf if math.isnan(score) else sign * score
+        key = selection_key(score, higher_is_better)
         if key > best_key:
             best_key, best_score, best_epoch, best_extra = key, score, epoch, extra
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}

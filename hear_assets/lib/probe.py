@@ -145,7 +145,6 @@ def fit_logreg_probe(
     scaler = scaler or Standardizer.fit(x_train)
     z_train = scaler(x_train)
     n_labels = y_train.shape[1]
-    sign = 1.0 if higher_is_better else -1.0
     best: FittedProbe | None = None
     best_key = -math.inf
     curve = []
@@ -165,7 +164,7 @@ def fit_logreg_probe(
         score, extra = score_valid(probe.predict(x_valid)) if len(x_valid) else (math.nan, {})
         probe.valid_score, probe.extra = score, extra
         curve.append({"probe": "logreg", "C": c, "valid_score": score, **extra})
-        key = -math.inf if math.isnan(score) else sign * score
+        key = mlp.selection_key(score, higher_is_better)
         if best is None or key > best_key:
             best, best_key = probe, key
     assert best is not None
@@ -200,7 +199,6 @@ def fit_mlp_probe(
     start = time.perf_counter()
     z_train, z_valid = transform(x_train), transform(x_valid)
     n_in, n_out = z_train.shape[1], y_train.shape[1]
-    sign = 1.0 if higher_is_better else -1.0
     cache = cache or mlp.PointCache(None)
     best: mlp.PointResult | None = None
     best_key = -math.inf
@@ -224,7 +222,7 @@ def fit_mlp_probe(
                 **res.extra,
             }
         )
-        k = -math.inf if math.isnan(res.valid_score) else sign * res.valid_score
+        k = mlp.selection_key(res.valid_score, higher_is_better)
         if best is None or k > best_key:
             best, best_key = res, k
     assert best is not None
@@ -246,10 +244,9 @@ PROBES = ("auto", "logreg", "hear")
 
 def _better(a: FittedProbe, b: FittedProbe, higher_is_better: bool) -> bool:
     """Whether ``a`` scored strictly better than ``b`` on validation (NaN is worst)."""
-    sign = 1.0 if higher_is_better else -1.0
-    ka = -math.inf if math.isnan(a.valid_score) else sign * a.valid_score
-    kb = -math.inf if math.isnan(b.valid_score) else sign * b.valid_score
-    return ka > kb
+    return mlp.selection_key(a.valid_score, higher_is_better) > mlp.selection_key(
+        b.valid_score, higher_is_better
+    )
 
 
 def fit_probe(
