@@ -29,6 +29,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from hear_assets.lib.tasks import TaskDataError
+from hear_assets.lib.wavcheck import truncation
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +298,7 @@ def extract(archive: Path, target: Path) -> None:
             raise TaskDataError(
                 f"{archive}: not a zip or tar archive; delete it and download again"
             )
+        _check_wavs(archive, tmp)
         if target.exists():
             old = target.with_name(f"{TMP_MARK}{os.getpid()}.{target.name}.old")
             os.replace(target, old)
@@ -305,6 +307,18 @@ def extract(archive: Path, target: Path) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_wavs(archive: Path, root: Path) -> None:
+    """Refuse an archive holding a WAVE file shorter than its header declares."""
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() == ".wav" and path.is_file():
+            why = truncation(path)
+            if why:
+                raise TaskDataError(
+                    f"{archive}: entry '{path.relative_to(root).as_posix()}' is {why}; "
+                    "the archive is damaged: delete it and download again"
+                )
 
 
 def _write_member(root: Path, rel: str, data) -> None:

@@ -13,6 +13,7 @@ import soundfile as sf
 
 from hear_assets.lib.files import TMP_MARK, atomic_dir, atomic_path
 from hear_assets.lib.tasks import TaskDataError
+from hear_assets.lib.wavcheck import check_complete
 from hear_models.api import HEAR_SAMPLE_RATES
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
         raise TaskDataError(f"{path}: not a readable audio file ({exc})") from exc
     if audio.shape[0] == 0:
         raise TaskDataError(f"{path}: holds no samples")
+    check_complete(path)
     return audio, int(sr)
 
 

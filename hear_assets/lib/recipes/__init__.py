@@ -34,6 +34,7 @@ from hear_assets.lib.recipes.base import (
     write_catalogue,
 )
 from hear_assets.lib.tasks import TaskDataError, TaskSpec, UnknownTaskError
+from hear_assets.lib.wavcheck import check_complete
 
 log = logging.getLogger(__name__)
 
@@ -156,5 +157,7 @@ def build_raw(spec: TaskSpec, raw_dir: Path, mirror: str | None = None, progress
     events = trim_events([e for e in cat.events if e["filename"] in kept], spec.sample_duration)
     cat = Catalogue(clips, events)
     check_catalogue(spec, raw_dir, cat)
+    for c in cat.clips:  # plain downloads too: no catalogue names a truncated file
+        check_complete(raw_dir / c["source"])
     write_catalogue(raw_dir, cat, spec.task_type)
     log.info("%s: catalogued %d clips (%d events)", spec.name, len(cat.clips), len(cat.events))
