@@ -1,10 +1,16 @@
 """Import a HEAR 2021 preprocessed task (a folder, or a .tar.gz of one) into a HEAR_HOME.
 
-The task is validated (metadata fields and types, vocabulary, every listed file present and
-readable at its folder's rate), copied into ``raw/<name>/`` with a ``clips.csv`` catalogue
-pointing at its highest sample rate, and registered in ``registry/tasks.json``. The task
-stages then treat it like any other task: present rates are copied through, missing ones are
-resampled from the highest present.
+The task is validated (metadata fields and types, vocabulary, every listed file present,
+complete and readable at its folder's rate), copied into ``raw/<name>/`` with a ``clips.csv``
+catalogue pointing at its highest sample rate (plus ``events.csv``, ``pairs.csv`` or
+``groups.csv`` by task type, the forms ``task_raw`` reads), and registered in
+``registry/tasks.json``. The task stages then treat it like any other task: present rates are
+copied through, missing ones are resampled from the highest present.
+
+JND and ranking tasks (``task_type`` ``jnd`` or ``ranking``) keep HEAR's per-file
+``<split>.json`` (labels empty) and carry their pairs or groups in ``<split>.csv``
+(``filename1,filename2,label`` or ``group,filename,rank``); ``task_type`` decides their kind, so
+``prediction_type`` may be absent.
 """
 
 import json
@@ -21,7 +27,9 @@ from hear_assets.lib import catalog
 from hear_assets.lib.files import atomic_dir, digest_tree
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.splits import label_vocabulary
-from hear_assets.lib.tasks import TASK_NAME_RE, TaskDataError, TaskSpec
+from hear_assets.lib.taskfiles import EXTRA_TABLES, SPLIT_COLUMNS
+from hear_assets.lib.tasks import TASK_NAME_RE, TASK_TYPES, TaskDataError, TaskSpec
+from hear_assets.lib.wavcheck import check_complete
 from hear_models.api import HEAR_SAMPLE_RATES
 
 REQUIRED = {
@@ -31,6 +39,7 @@ REQUIRED = {
     "evaluation": list,
     "splits": list,
 }
+PAIR_TYPES = ("jnd", "ranking")  # pairs or groups in <split>.csv; prediction_type optional
 
 
 def find_task_dir(root: Path) -> Path:
@@ -54,6 +63,13 @@ def read_metadata(task_dir: Path) -> dict[str, Any]:
         raise TaskDataError(f"{path}: not readable json ({exc})") from exc
     if not isinstance(meta, dict):
         raise TaskDataError(f"{path}: expected a json object, got {type(meta).__name__}")
+    task_type = meta.get("task_type")
+    if task_type is not None and task_type not in TASK_TYPES:
+        raise TaskDataError(f"{path}: task_type {task_type!r} not one of {', '.join(TASK_TYPES)}")
+    if task_type in PAIR_TYPES:
+        # task_type decides what a pair task predicts (a distance); HEAR writes "multiclass".
+        meta["prediction_type"] = "multiclass"
+        meta.setdefault("embedding_type", "event")
     for field, kind in REQUIRED.items():
         if field not in meta:
             raise TaskDataError(f"{path}: missing field '{field}'")
@@ -70,6 +86,7 @@ def read_metadata(task_dir: Path) -> dict[str, Any]:
         raise TaskDataError(f"{path}: sample_duration must be a number or null, got {duration!r}")
     if not meta["evaluation"]:
         raise TaskDataError(f"{path}: evaluation lists no metric")
+    meta["task_type"] = task_type or meta["embedding_type"]
     meta["splits"] = [s["name"] if isinstance(s, dict) else str(s) for s in meta["splits"]]
     return meta
 
@@ -95,28 +112,73 @@ def _check_audio(path: Path, rate: int) -> None:
         )
     if info.frames == 0:
         raise TaskDataError(f"{path}: holds no samples")
+    check_complete(path)
+
+
+def _pair_table(task_dir: Path, split: str, task_type: str, listed: dict) -> pd.DataFrame:
+    """One split's pairs (JND) or groups (ranking) from ``<split>.csv``, checked against the
+    files its ``<split>.json`` lists."""
+    path = task_dir / f"{split}.csv"
+    columns = SPLIT_COLUMNS[task_type]
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise TaskDataError(f"{path}: missing or not a csv ({exc})") from exc
+    if list(table.columns[: len(columns)]) != columns:
+        raise TaskDataError(
+            f"{path}: columns {list(table.columns)}, expected {','.join(columns)} "
+            f"for a {task_type} task"
+        )
+    table = table[columns]
+    if table.empty:
+        raise TaskDataError(f"{path}: no {'pairs' if task_type == 'jnd' else 'groups'} listed")
+    named = ["filename1", "filename2"] if task_type == "jnd" else ["filename"]
+    for col in named:
+        unlisted = sorted(set(table[col]) - set(listed))
+        if unlisted:
+            raise TaskDataError(f"{path}: {unlisted[0]} is not listed in {split}.json")
+    if task_type == "jnd":
+        bad = table.loc[~table["label"].isin(["0", "1"]), "label"]
+        if len(bad):
+            raise TaskDataError(f"{path}: label {bad.iloc[0]!r} is not 0 or 1")
+    else:
+        bad = table.loc[~table["rank"].str.fullmatch(r"-?[0-9]+"), "rank"]
+        if len(bad):
+            raise TaskDataError(f"{path}: rank {bad.iloc[0]!r} is not an integer")
+        dup = table["filename"].duplicated()
+        if dup.any():
+            raise TaskDataError(f"{path}: {table['filename'][dup].iloc[0]} is in two rows")
+    return table
 
 
 def catalogue(
     task_dir: Path, meta: dict, rates: list[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """``clips.csv`` (and ``events.csv``) rows of the task, every file checked."""
+    """``clips.csv`` rows of the task and its extra table (``events.csv``, ``pairs.csv`` or
+    ``groups.csv``; None for scene tasks), every file checked."""
     vocab = task_dir / "labelvocabulary.csv"
     try:
         known = set(pd.read_csv(vocab, dtype={"label": str}, keep_default_na=False)["label"])
     except Exception as exc:
         raise TaskDataError(f"{vocab}: missing or not an idx,label csv ({exc})") from exc
-    clips, events = [], []
+    task_type = meta["task_type"]
+    clips, events, tables = [], [], []
     for split in meta["splits"]:
         path = task_dir / f"{split}.json"
         try:
             listing = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise TaskDataError(f"{path}: missing or not json ({exc})") from exc
+        if not isinstance(listing, dict):
+            raise TaskDataError(f"{path}: expected an object of filename: labels")
+        if task_type in PAIR_TYPES:
+            tables.append(_pair_table(task_dir, split, task_type, listing))
         for name, labels in listing.items():
             for rate in rates:
                 _check_audio(task_dir / str(rate) / split / name, rate)
-            if meta["embedding_type"] == "event":
+            if task_type in PAIR_TYPES:
+                label = ""
+            elif task_type == "event":
                 for e in labels:
                     if str(e["label"]) not in known:
                         raise TaskDataError(
@@ -150,10 +212,11 @@ def catalogue(
     if clip_df["filename"].duplicated().any():
         dup = clip_df.loc[clip_df["filename"].duplicated(), "filename"].iloc[0]
         raise TaskDataError(f"{task_dir}: file {dup} is listed in two splits")
-    event_df = None
-    if meta["embedding_type"] == "event":
-        event_df = pd.DataFrame(events, columns=["filename", "start_ms", "end_ms", "label"])
-    return clip_df, event_df
+    if task_type == "event":
+        return clip_df, pd.DataFrame(events, columns=SPLIT_COLUMNS["event"])
+    if task_type in PAIR_TYPES:
+        return clip_df, pd.concat(tables, ignore_index=True)
+    return clip_df, None
 
 
 def _spec(name: str, meta: dict, rates: list[int], digest: str, origin: str) -> TaskSpec:
@@ -174,7 +237,7 @@ def _spec(name: str, meta: dict, rates: list[int], digest: str, origin: str) -> 
         }
     return TaskSpec(
         name=name,
-        task_type=meta.get("task_type", meta["embedding_type"]),
+        task_type=meta["task_type"],
         prediction_type=meta["prediction_type"],
         sample_duration=meta.get("sample_duration"),
         evaluation=tuple(meta["evaluation"]),
@@ -210,7 +273,7 @@ def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[Ta
             raise TaskDataError(f"task name '{name}' must match {TASK_NAME_RE.pattern}; use --name")
         meta = read_metadata(task_dir)
         rates = present_rates(task_dir, meta["splits"])
-        clips, events = catalogue(task_dir, meta, rates)
+        clips, extra = catalogue(task_dir, meta, rates)
         digest = digest_tree(task_dir)
         known = catalog.all_tasks(layout, include_retired=True)
         if name in known:
@@ -228,8 +291,8 @@ def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[Ta
                 dest = tmp / item.name
                 shutil.copytree(item, dest) if item.is_dir() else shutil.copy2(item, dest)
             clips.to_csv(tmp / "clips.csv", index=False)
-            if events is not None:
-                events.to_csv(tmp / "events.csv", index=False)
+            if extra is not None:
+                extra.to_csv(tmp / EXTRA_TABLES[spec.task_type], index=False)
     entries = [t.to_json() for t in catalog.registered_tasks(layout).values()]
     catalog.save_registry(layout, "tasks", [*entries, spec.to_json()])
     return spec, True

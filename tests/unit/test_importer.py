@@ -110,3 +110,56 @@ def test_metadata_fields_and_types(tmp_path: Path, field: str, value, word: str)
         meta[field] = value
     (task / "task_metadata.json").write_text(json.dumps(meta))
     refused(task, tmp_path, word)
+
+
+def test_a_wav_cut_mid_data_is_refused(tmp_path: Path) -> None:
+    task = hear_task(tmp_path)
+    path = task / "16000" / "valid" / "valid0.wav"  # 4000 frames declared
+    path.write_bytes(path.read_bytes()[: 44 + 2 * 3000])
+    refused(task, tmp_path, "valid0.wav", "declares 4000 frames", "holds 3000")
+
+
+def test_pair_tasks_import_with_their_pairs_and_groups(tmp_path: Path) -> None:
+    from tests.pairtasks import jnd_task, ranking_task
+
+    layout = Layout(tmp_path / "home")
+    jnd = jnd_task(tmp_path / "src", pairs=2, rates=(16000,))
+    spec, _ = import_task(jnd, layout)
+    assert (spec.task_type, spec.prediction_type) == ("jnd", "multiclass")  # none was given
+    pairs = (tmp_path / "home" / "raw" / "pitch_jnd" / "pairs.csv").read_text().splitlines()
+    assert pairs[0] == "filename1,filename2,label" and len(pairs) == 1 + 3 * 2
+    rank = ranking_task(tmp_path / "src", groups=1, size=3, rates=(16000,))
+    spec, _ = import_task(rank, layout)
+    assert spec.task_type == "ranking" and spec.evaluation == ("spearman", "triplet_acc")
+    groups = (tmp_path / "home" / "raw" / "pitch_rank" / "groups.csv").read_text().splitlines()
+    assert groups[0] == "group,filename,rank" and len(groups) == 1 + 3 * 3
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda t: (t / "test.csv").unlink(), ["test.csv", "missing"]),
+        (
+            lambda t: (t / "test.csv").write_text("a,b,label\nx,y,1\n"),
+            ["test.csv", "filename1,filename2,label"],
+        ),
+        (
+            lambda t: (t / "test.csv").write_text(
+                "filename1,filename2,label\ntest0a.wav,nope.wav,1\n"
+            ),
+            ["nope.wav", "not listed in test.json"],
+        ),
+        (
+            lambda t: (t / "valid.csv").write_text(
+                "filename1,filename2,label\nvalid0a.wav,valid0b.wav,2\n"
+            ),
+            ["valid.csv", "'2'", "0 or 1"],
+        ),
+    ],
+)
+def test_bad_pair_files_are_refused(tmp_path: Path, edit, words: list[str]) -> None:
+    from tests.pairtasks import jnd_task
+
+    task = jnd_task(tmp_path / "src", pairs=2, rates=(16000,))
+    edit(task)
+    refused(task, tmp_path, *words)
