@@ -146,6 +146,8 @@ def evaluate_grid(context: dg.OpExecutionContext, home: HearHome) -> int:
             f"{label}: {'FAILED ' + err if err else f'{s:.1f} s'}"
         ),
     )
+    for label, why in result.left_out.items():
+        context.log.info(f"left out: {label}: {why} (not applicable, not failed)")
     if result.failures:
         raise dg.Failure(
             description=f"{len(result.failures)} step(s) failed",

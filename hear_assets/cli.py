@@ -82,6 +82,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.steps == 0:
         sys.stderr.write("nothing to do: every stage is up to date\n")
     print(_leaderboard_text(layout))
+    for label, why in result.left_out.items():
+        sys.stderr.write(f"hear-assets: left out: {label}: {why} (not applicable, not failed)\n")
     for label, err in result.failures.items():
         sys.stderr.write(f"hear-assets: error: {label}: {err}\n")
     return 1 if result.failures else 0

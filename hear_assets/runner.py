@@ -25,6 +25,7 @@ from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import (
     Step,
     blocked_pairs,
+    left_out,
     multitask_steps,
     pair_steps,
     task_steps,
@@ -53,6 +54,7 @@ class GridResult:
 
     steps: int = 0
     failures: dict[str, str] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)  # model or pair -> why (not failed)
 
 
 def _failure_message(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> str:
@@ -237,7 +239,9 @@ def run_grid(
         )
         if len(out.failures) > failed_before:
             failed_tasks.add(step.task)
-    # Weights are planned after the task stages ran, so new tasks get theirs in the same run.
+    # Weights are planned after the task stages ran, so new tasks get theirs in the same run;
+    # a model whose weights stage cannot apply to these tasks is left out, not failed.
+    out.left_out = left_out(layout, tasks, models)
     steps = weight_steps(layout, tasks, models, force)
     for step in [*steps, *multitask_steps(layout, tasks, models, force)]:
         done(

@@ -11,6 +11,7 @@ from hear_assets.lib.stages import (
     stage_state,
 )
 from hear_assets.lib.tasks import TaskSpec
+from hear_assets.lib.training import per_task_blocker
 from hear_models.registry import ModelSpec
 
 
@@ -50,14 +51,42 @@ def task_steps(layout: Layout, tasks: list[TaskSpec], force: bool = False) -> li
     return steps
 
 
+def left_out(layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]) -> dict[str, str]:
+    """Models (``model``) or pairs (``model|task``) whose weights stage cannot apply now, with
+    why. They are left out of the run: not applicable, not failed.
+
+    A multi-task model needs a ready scene or event task with train/valid/test splits; a
+    per-task model needs a training split beside each evaluation's test and valid splits.
+    """
+    from hear_assets.lib.catalog import all_tasks
+    from hear_assets.lib.stages import multitask_tasks
+
+    out = {}
+    for model in models:
+        if model.training == "all_tasks":
+            if not multitask_tasks(layout, list(all_tasks(layout).values())):
+                out[model.name] = (
+                    "no scene or event task with train/valid/test splits is ready to train on"
+                )
+        elif model.training == "per_task":
+            for task in tasks:
+                why = per_task_blocker(task)
+                if why:
+                    out[f"{model.name}|{task.name}"] = why
+    return out
+
+
 def weight_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
-    """``learned_weights`` runs needed by the selected per-task models, for ready tasks."""
+    """``learned_weights`` runs needed by the selected per-task models, for ready tasks (none
+    for a task no per-task model can train on)."""
     per_task = [m for m in models if m.training == "per_task"]
     steps = []
     for task in tasks:
         if not per_task or any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
+            continue
+        if per_task_blocker(task):
             continue
         if force or any(
             stage_state(layout, "learned_weights", task, m) != "done" for m in per_task
@@ -87,7 +116,8 @@ def multitask_steps(
     from hear_assets.lib.stages import multitask_state
 
     every = list(all_tasks(layout).values())
-    wanted = [m for m in models if m.training == "all_tasks"]
+    skipped = left_out(layout, tasks, models)
+    wanted = [m for m in models if m.training == "all_tasks" and m.name not in skipped]
     if wanted and (force or any(multitask_state(layout, m, every) != "done" for m in wanted)):
         return [Step("", None, ("multitask_weights",))]
     return []
@@ -96,12 +126,16 @@ def multitask_steps(
 def pair_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
-    """Pair-stage runs needed, for tasks whose own stages are all done."""
+    """Pair-stage runs needed, for tasks whose own stages are all done (none for pairs that
+    are ``left_out``)."""
     steps = []
+    skipped = left_out(layout, tasks, models)
     for task in tasks:
         if any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
             continue
         for model in models:
+            if model.name in skipped or f"{model.name}|{task.name}" in skipped:
+                continue
             if failed_checks(layout, task.name, model.name) and not force:
                 continue  # blocked: reported by blocked_pairs
             if model.training == "per_task" and (

@@ -70,6 +70,18 @@ def multitask_eligible(task: TaskSpec) -> bool:
     return task.task_type in ("scene", "event") and task.split_mode == "trainvaltest"
 
 
+def per_task_blocker(task: TaskSpec) -> str | None:
+    """Why a per-task model cannot train on ``task`` (None when it can): every evaluation needs
+    a training split beside its test and validation splits."""
+    plan = fold_plan({"splits": task.splits, "split_mode": task.split_mode})
+    if any(not train for _, _, train in plan):
+        return (
+            f"{task.name} has {len(task.splits)} folds, which leave no training fold beside "
+            "each evaluation's test and validation folds"
+        )
+    return None
+
+
 def train_all_tasks(
     layout: Layout, model: ModelSpec, tasks: list[TaskSpec], log=None
 ) -> TrainResult:
