@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: install demo test lint fmt dev test-gpu clean bench pools
+.PHONY: install demo test lint fmt dev test-gpu clean bench pools readme
 
 install: $(STAMP)
 
@@ -54,3 +54,6 @@ clean:
 
 bench: $(STAMP)
 	JAX_PLATFORMS=cpu $(BIN)/python bench/run.py
+
+readme: $(STAMP)
+	JAX_PLATFORMS=cpu $(BIN)/python bench/readme.py

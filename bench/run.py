@@ -57,11 +57,12 @@ def step_times(progress: str) -> list[tuple[str, tuple[int, float]]]:
 
 def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
     """The demo from nothing (median of 3), no-change re-runs, and one new model."""
-    demos, reruns, out = [], [], None
+    demos, reruns, out, boards = [], [], None, []
     for i in range(3):
         env = fresh_env(tmp, f"demo{i}")
         seconds, out = timed([str(BIN / "hear-assets"), "run"], env)
         demos.append(seconds)
+        boards.append(out.stdout.strip())
         rerun, again = timed([str(BIN / "hear-assets"), "run"], env)
         assert "nothing to do" in again.stderr
         reruns.append(rerun)
@@ -99,8 +100,23 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
         out.stdout.strip() if out else "",
         "```",
         "",
+        f"The three demos printed {'the same' if len(set(boards)) == 1 else 'different'} "
+        f"leaderboards; the README's block (written by `make readme`) "
+        f"{'matches' if readme_matches(boards[-1]) else 'differs: run `make readme`'}.",
+        "",
     ]
     return lines, {"demo_s": demo, "rerun_s": rerun}
+
+
+def readme_matches(demo_stdout: str) -> bool:
+    """Whether README.md's demo leaderboard is this demo's (bench/readme.py's block)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import readme
+
+    try:
+        return readme.block_of(readme.README.read_text()) == readme.table_of(demo_stdout)
+    except ValueError:
+        return False
 
 
 OVERHEAD = r"""
