@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from hear_assets import cli
 from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.runner import run_grid
 from tests.conftest import MINI_TONES, mini_task, register_tasks
 from tests.pairtasks import DURATION_S, jnd_task, ranking_task
+from tests.smoke.helpers import BIN, env_for, run
 
 
 def clip_vectors(home: Path, model: str, task: str) -> dict[str, np.ndarray]:
@@ -44,12 +44,14 @@ def spearman_by_hand(x: list[float], y: list[float]) -> float:
 
 @pytest.mark.slow
 def test_imported_pair_tasks_run_to_scores_with_every_model(
-    hear_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    hear_home: Path, tmp_path: Path
 ) -> None:
     register_tasks(hear_home, MINI_TONES)  # something for the multi-task model to train on
+    env = env_for(hear_home, tmp_path / "dagster_home")
     for task in (jnd_task(tmp_path / "src"), ranking_task(tmp_path / "src")):
-        assert cli.main(["tasks", "add", str(task)]) == 0
-    assert "imported: pitch_jnd (jnd, multiclass" in capsys.readouterr().out
+        added = run([str(BIN / "hear-assets"), "tasks", "add", str(task)], env)
+        assert added.returncode == 0, added.stderr
+    assert "imported: pitch_rank (ranking, multiclass" in added.stdout
     layout = Layout(hear_home)
     tasks = [catalog.get_task(layout, n) for n in ("pitch_jnd", "pitch_rank", "mini_tones")]
     models = list(catalog.all_models(layout).values())
@@ -102,13 +104,14 @@ def test_imported_pair_tasks_run_to_scores_with_every_model(
 
 
 def test_a_model_with_nothing_to_train_on_is_left_out_not_failed(
-    hear_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    hear_home: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     register_tasks(hear_home, mini_task("tiny_jnd", "mini_jnd", params={"pairs": 12}))
-    code = cli.main(["run", "--tasks", "mini_jnd", "--models", "multitask_flax,naive_torch"])
-    err = capsys.readouterr().err
-    assert code == 0, err
+    (tmp_path / "dagster_home").mkdir()
+    args = ["run", "--tasks", "mini_jnd", "--models", "multitask_flax,naive_torch"]
+    done = run([str(BIN / "hear-assets"), *args], env_for(hear_home, tmp_path / "dagster_home"))
+    err = done.stderr
+    assert done.returncode == 0, err
     assert "error" not in err
     assert (
         "left out: multitask_flax: no scene or event task with train/valid/test splits is ready "
