@@ -6,33 +6,33 @@ from hear_assets.executors import dask_executor
 from hear_assets.lib import catalog, report
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.manifest import digest_json
-from hear_assets.lib.plan import multitask_steps, pair_steps, task_steps, weight_steps
+from hear_assets.lib.plan import multitask_steps, pair_steps, task_steps
 from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, multitask_inputs
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome
 
 task_job = dg.define_asset_job("task_job", selection=dg.AssetSelection.assets(*TASK_STAGES))
-pair_job = dg.define_asset_job("pair_job", selection=dg.AssetSelection.assets(*PAIR_STAGES))
+# A pair's stages; a per-task model's run starts with its learned_weights.
+pair_job = dg.define_asset_job(
+    "pair_job", selection=dg.AssetSelection.assets("learned_weights", *PAIR_STAGES)
+)
 scores_job = dg.define_asset_job("scores_job", selection=dg.AssetSelection.assets("scores"))
 multitask_job = dg.define_asset_job(
     "multitask_job", selection=dg.AssetSelection.assets("multitask_weights")
-)
-weights_job = dg.define_asset_job(
-    "weights_job", selection=dg.AssetSelection.assets("learned_weights")
 )
 
 # The pair stages on a dask cluster, one run per pair: its steps run on the dask workers, so
 # concurrent runs (a backfill, `hear-assets run --dask-scheduler`) spread over the cluster.
 pair_dask_job = dg.define_asset_job(
     "pair_dask_job",
-    selection=dg.AssetSelection.assets(*PAIR_STAGES),
+    selection=dg.AssetSelection.assets("learned_weights", *PAIR_STAGES),
     executor_def=dask_executor,
     config={
         "execution": {
             "config": {"cluster": {"existing": {"address": {"env": "DASK_SCHEDULER_ADDRESS"}}}}
         }
     },
-    description="embeddings and predictions of one pair, executed on the dask scheduler at "
+    description="the stages of one pair, executed on the dask scheduler at "
     "$DASK_SCHEDULER_ADDRESS (see docs/deploy.md).",
 )
 
@@ -58,19 +58,6 @@ def grid_requests(layout: Layout) -> list[dg.RunRequest]:
                 partition_key=step.task,
                 asset_selection=[dg.AssetKey(s) for s in step.stages],
                 run_key=f"{step.label}:{','.join(step.stages)}:{digest_json(inputs)[:16]}",
-            )
-        )
-    for step in weight_steps(layout, list(tasks.values()), list(models.values())):
-        inputs = {
-            m: current_inputs(layout, "learned_weights", tasks[step.task], spec)
-            for m, spec in models.items()
-            if spec.training == "per_task"
-        }
-        requests.append(
-            dg.RunRequest(
-                job_name="weights_job",
-                partition_key=step.task,
-                run_key=f"{step.label}:learned_weights:{digest_json(inputs)[:16]}",
             )
         )
     if multitask_steps(layout, list(tasks.values()), list(models.values())):
@@ -106,7 +93,7 @@ def _partition_requests(layout: Layout, instance: dg.DagsterInstance) -> list:
 
 
 @dg.sensor(
-    jobs=[task_job, weights_job, multitask_job, pair_job, scores_job],
+    jobs=[task_job, multitask_job, pair_job, scores_job],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

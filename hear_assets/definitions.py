@@ -15,7 +15,6 @@ from hear_assets.automation import (
     scores_job,
     scores_nightly,
     task_job,
-    weights_job,
 )
 from hear_assets.resources import HearHome, ModelsResource
 
@@ -40,7 +39,7 @@ def pair_dask_job_def() -> dg.JobDefinition:
 defs = dg.Definitions(
     assets=ASSETS,
     resources=RESOURCES,
-    jobs=[task_job, weights_job, multitask_job, pair_job, pair_dask_job, scores_job, nightly_job],
+    jobs=[task_job, multitask_job, pair_job, pair_dask_job, scores_job, nightly_job],
     # Runs launched from the UI or the daemon: steps in subprocesses on the launching machine.
     # pair_dask_job sends its steps to dask workers instead (docs/deploy.md).
     executor=dg.multiprocess_executor,

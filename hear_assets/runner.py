@@ -29,7 +29,6 @@ from hear_assets.lib.plan import (
     multitask_steps,
     pair_steps,
     task_steps,
-    weight_steps,
 )
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, sync_partitions
@@ -241,9 +240,9 @@ def run_grid(
             failed_tasks.add(step.task)
     # Weights are planned after the task stages ran, so new tasks get theirs in the same run;
     # a model whose weights stage cannot apply to these tasks is left out, not failed.
+    # Per-task weights are the first stage of their pair's run.
     out.left_out = left_out(layout, tasks, models)
-    steps = weight_steps(layout, tasks, models, force)
-    for step in [*steps, *multitask_steps(layout, tasks, models, force)]:
+    for step in multitask_steps(layout, tasks, models, force):
         done(
             f"{step.label}: {', '.join(step.stages)}",
             *_timed(materialize_step, step, root, device, instance),
@@ -285,6 +284,7 @@ def planned_steps(
     t_steps = task_steps(layout, tasks, force)
     pending = {s.task for s in t_steps}
     ready = pair_steps(layout, tasks, models, force)
-    learned = any(m.training == "per_task" for m in models)
-    w_steps = len(weight_steps(layout, tasks, models, force)) + (len(pending) if learned else 0)
-    return len(t_steps) + w_steps + len(ready) + len(pending) * len(models)
+    multitask = len(multitask_steps(layout, tasks, models, force)) or int(
+        bool(pending) and any(m.training == "all_tasks" for m in models)
+    )
+    return len(t_steps) + multitask + len(ready) + len(pending) * len(models)

@@ -4,41 +4,47 @@ import dagster as dg
 
 from hear_assets.assets.tasks import task_audio, task_splits
 from hear_assets.lib import catalog, stages, training
-from hear_assets.partitions import task_partitions
+from hear_assets.partitions import pair_of, pair_partitions
 from hear_assets.resources import HearHome
 
 
+def _curve_table(curve: list[dict]) -> dg.MetadataValue:
+    rows = "\n".join(
+        f"| {p['epoch']} | {p['train_loss']:.4f} | {p['valid_loss']:.4f} |" for p in curve
+    )
+    return dg.MetadataValue.md("| epoch | train loss | valid loss |\n|---|---|---|\n" + rows)
+
+
 @dg.asset(
-    partitions_def=task_partitions,
+    partitions_def=pair_partitions,
     group_name="models",
     pool="gpu",
     deps=[task_audio, task_splits],
     code_version=stages.CODE_VERSIONS["learned_weights"],
 )
 def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:
-    """Checkpoints of every per-task learned model (e.g. learned_conv) trained on one task's
+    """Checkpoints of one per-task learned model (e.g. learned_conv) trained on one task's
     training split with early stopping on its validation split (k-fold tasks: one per test
-    fold), in ``weights/<model>/<task>/``, with the training curves."""
+    fold), in ``weights/<model>/<task>/``, with the training curves. A model that is not
+    trained per task has nothing here (its partitions are not applicable)."""
     layout = home.layout()
-    task = catalog.get_task(layout, context.partition_key)
-    per_task = [m for m in catalog.all_models(layout).values() if m.training == "per_task"]
-    metadata: dict = {"models": ", ".join(m.name for m in per_task)}
-    digests = []
-    for model in per_task:
-        res = stages.build_learned_weights(layout, task, model, log=context.log.debug)
-        digests.append(res.manifest.digest)
-        curve = next(iter(res.metadata["curves"].values()))
-        rows = "\n".join(
-            f"| {p['epoch']} | {p['train_loss']:.4f} | {p['valid_loss']:.4f} |" for p in curve
+    task_name, model_name = pair_of(context)
+    task, model = catalog.get_task(layout, task_name), catalog.get_model(layout, model_name)
+    if model.training != "per_task":
+        context.log.info(f"{model_name} is not trained per task: nothing to train")
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion("not-applicable"), metadata={"applicable": False}
         )
-        metadata[f"{model.name}_seconds"] = res.metadata["seconds"]
-        metadata[f"{model.name}_best_valid_loss"] = min(res.metadata["best_valid_loss"].values())
-        metadata[f"{model.name}_curve"] = dg.MetadataValue.md(
-            "| epoch | train loss | valid loss |\n|---|---|---|\n" + rows
-        )
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion("".join(digests)[:64] or "none"), metadata=metadata
-    )
+    res = stages.build_learned_weights(layout, task, model, log=context.log.debug)
+    info = res.metadata
+    metadata: dict = {
+        "applicable": True,
+        "seconds": info["seconds"],
+        "best_valid_loss": min(info["best_valid_loss"].values()),
+    }
+    for test, curve in info["curves"].items():
+        metadata["curve" if len(info["curves"]) == 1 else f"curve_{test}"] = _curve_table(curve)
+    return dg.MaterializeResult(data_version=dg.DataVersion(res.manifest.digest), metadata=metadata)
 
 
 @dg.asset(
@@ -58,16 +64,10 @@ def multitask_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.M
     for model in [m for m in catalog.all_models(layout).values() if m.training == "all_tasks"]:
         res = stages.build_multitask_weights(layout, model, tasks, log=context.log.debug)
         digests.append(res.manifest.digest)
-        rows = "\n".join(
-            f"| {p['epoch']} | {p['train_loss']:.4f} | {p['valid_loss']:.4f} |"
-            for p in res.metadata["curve"]
-        )
         metadata[f"{model.name}_tasks"] = ", ".join(res.metadata["tasks"])
         metadata[f"{model.name}_seconds"] = res.metadata["seconds"]
         metadata[f"{model.name}_best_valid_loss"] = res.metadata["best_valid_loss"]
-        metadata[f"{model.name}_curve"] = dg.MetadataValue.md(
-            "| epoch | train loss | valid loss |\n|---|---|---|\n" + rows
-        )
+        metadata[f"{model.name}_curve"] = _curve_table(res.metadata["curve"])
     return dg.MaterializeResult(
         data_version=dg.DataVersion("".join(digests)[:64] or "none"), metadata=metadata
     )

@@ -76,25 +76,6 @@ def left_out(layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]) -> 
     return out
 
 
-def weight_steps(
-    layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
-) -> list[Step]:
-    """``learned_weights`` runs needed by the selected per-task models, for ready tasks (none
-    for a task no per-task model can train on)."""
-    per_task = [m for m in models if m.training == "per_task"]
-    steps = []
-    for task in tasks:
-        if not per_task or any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
-            continue
-        if per_task_blocker(task):
-            continue
-        if force or any(
-            stage_state(layout, "learned_weights", task, m) != "done" for m in per_task
-        ):
-            steps.append(Step(task.name, None, ("learned_weights",)))
-    return steps
-
-
 def blocked_pairs(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]
 ) -> dict[str, list[str]]:
@@ -123,11 +104,16 @@ def multitask_steps(
     return []
 
 
+def pair_stages(model: ModelSpec) -> tuple[str, ...]:
+    """The stages of one pair, in order: a per-task model trains its weights first."""
+    return (("learned_weights",) if model.training == "per_task" else ()) + PAIR_STAGES
+
+
 def pair_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
     """Pair-stage runs needed, for tasks whose own stages are all done (none for pairs that
-    are ``left_out``)."""
+    are ``left_out``). A per-task model's run starts with its ``learned_weights``."""
     steps = []
     skipped = left_out(layout, tasks, models)
     for task in tasks:
@@ -138,16 +124,12 @@ def pair_steps(
                 continue
             if failed_checks(layout, task.name, model.name) and not force:
                 continue  # blocked: reported by blocked_pairs
-            if model.training == "per_task" and (
-                stage_state(layout, "learned_weights", task, model) != "done"
-            ):
-                continue
             if model.training == "all_tasks" and (
                 current_inputs(layout, "embeddings", task, model) is None
             ):
                 continue
-            states = [stage_state(layout, s, task, model) for s in PAIR_STAGES]
-            todo = _todo(states, PAIR_STAGES, force)
+            names = pair_stages(model)
+            todo = _todo([stage_state(layout, s, task, model) for s in names], names, force)
             if todo:
                 steps.append(Step(task.name, model.name, todo))
     return steps
