@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: install demo test lint fmt dev test-gpu clean bench pools readme
+.PHONY: install demo test test-fast lint fmt dev test-gpu clean bench pools readme
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ fmt: $(STAMP)
 test: $(STAMP)
 	$(MAKE) lint
 	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest -m "not gpu" --durations=15
+
+# Unit and contract tests only (under 2 minutes): the numerics, the models' HEAR contract.
+test-fast: $(STAMP)
+	$(MAKE) lint
+	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest tests/unit tests/models -m "not slow and not gpu" --durations=5
 
 test-gpu: $(STAMP)
 	$(BIN)/pytest -m gpu

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import PROJECT, register_tasks
+from tests.helpers import BIN, PROJECT, env_for, register_tasks, run
 from tests.pipeline.test_recipes import esc50_archive, served_spec
-from tests.smoke.helpers import BIN, env_for, run
 
 pytestmark = pytest.mark.slow
 RATE = 4 << 20  # bytes per second: the padded archive takes a few seconds to fetch

@@ -14,9 +14,8 @@ import soundfile as sf
 from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.runner import run_grid
-from tests.conftest import MINI_TONES, mini_task, register_tasks
+from tests.helpers import BIN, MINI_TONES, env_for, mini_task, register_tasks, run
 from tests.pairtasks import DURATION_S, jnd_task, ranking_task
-from tests.smoke.helpers import BIN, env_for, run
 
 
 def clip_vectors(home: Path, model: str, task: str) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ import dagster as dg
 from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.runner import run_grid
-from tests.conftest import MINI_TONES, register_tasks
+from tests.helpers import MINI_TONES, register_tasks
 from tests.pipeline.test_model_change import mtimes
 
 

@@ -11,7 +11,7 @@ from hear_assets.lib.plan import Step, pair_steps
 from hear_assets.runner import run_grid
 from hear_models.registry import ModelSpec
 from tests import outside
-from tests.conftest import MINI_TONES, register_tasks
+from tests.helpers import MINI_TONES, register_tasks
 
 
 def mtimes(root: Path, *folders: str) -> dict[str, int]:

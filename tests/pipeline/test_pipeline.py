@@ -76,7 +76,7 @@ def run_graph(home: Path, task: str, models: list[str]) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
-    from tests.conftest import MINI_TONES, register_tasks
+    from tests.helpers import MINI_TONES, register_tasks
 
     home = tmp_path_factory.mktemp("home")
     register_tasks(home, MINI_TONES)
@@ -150,7 +150,7 @@ def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
 
 
 def test_rematerializing_tasks_gives_identical_files(built: Path, tmp_path: Path) -> None:
-    from tests.conftest import MINI_TONES, register_tasks
+    from tests.helpers import MINI_TONES, register_tasks
 
     other = tmp_path / "again"
     register_tasks(other, MINI_TONES)

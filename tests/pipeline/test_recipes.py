@@ -27,7 +27,7 @@ from hear_assets.lib.layout import Layout
 from hear_assets.lib.recipes import gunshot
 from hear_assets.lib.recipes.base import str2int, subsample
 from hear_assets.lib.tasks import TaskDataError, TaskSpec, UnknownTaskError
-from tests.conftest import register_tasks
+from tests.helpers import register_tasks
 
 # ---------------------------------------------------------------- helpers
 

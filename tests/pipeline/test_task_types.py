@@ -12,7 +12,7 @@ from hear_assets.definitions import ASSETS
 from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome, ModelsResource
-from tests.conftest import mini_tasks, register_tasks
+from tests.helpers import mini_tasks, register_tasks
 
 TASKS = {t["name"]: t for t in mini_tasks()}
 SPLIT_COLUMNS = {

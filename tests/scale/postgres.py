@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.helpers import free_port
+from tests.helpers import free_port
 
 USER = "hear"
 

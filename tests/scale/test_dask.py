@@ -19,7 +19,7 @@ from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import Step
 from hear_assets.runner import materialize_step, run_grid
-from tests.conftest import MINI_TONES, mini_task, register_tasks
+from tests.helpers import MINI_TONES, mini_task, register_tasks
 
 TASKS = [MINI_TONES, mini_task("tiny_jnd", "mini_jnd", params={"pairs": 30})]
 PAIRS = ["naive_torch|mini_jnd", "naive_torch|mini_tones"]

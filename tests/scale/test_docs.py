@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from tests.conftest import PROJECT
+from tests.helpers import PROJECT
 
 DOCS = PROJECT / "docs"
 

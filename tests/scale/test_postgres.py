@@ -13,7 +13,7 @@ import pytest
 from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.runner import run_grid
-from tests.conftest import MINI_TONES, PROJECT, register_tasks
+from tests.helpers import MINI_TONES, PROJECT, register_tasks
 from tests.scale.postgres import Server, postgres_server
 
 DOCUMENTED_YAML = PROJECT / "docs" / "dagster.postgres.yaml"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.smoke.helpers import free_port
+from tests.helpers import free_port
 
 
 class Page:

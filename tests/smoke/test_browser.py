@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI_TONES, PROJECT, register_tasks
+from tests.helpers import (
+    BIN,
+    MINI_TONES,
+    PROJECT,
+    dagster_dev,
+    env_for,
+    graphql,
+    register_tasks,
+    run,
+)
 from tests.smoke.cdp import browser, click_show_markdown, decoded_image
-from tests.smoke.helpers import BIN, dagster_dev, env_for, graphql, run
 
 pytestmark = pytest.mark.smoke
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -11,7 +11,7 @@ from hear_assets.cli import _leaderboard_text
 from hear_assets.lib import catalog
 from hear_assets.lib.layout import Layout
 from hear_assets.runner import run_grid
-from tests.conftest import PROJECT
+from tests.helpers import PROJECT
 
 _spec = importlib.util.spec_from_file_location("readme_block", PROJECT / "bench" / "readme.py")
 assert _spec is not None and _spec.loader is not None

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from tests import outside
-from tests.conftest import MINI_TONES, register_tasks
-from tests.smoke.helpers import BIN, env_for, run
+from tests.helpers import BIN, MINI_TONES, env_for, register_tasks, run
 
 pytestmark = pytest.mark.smoke
 

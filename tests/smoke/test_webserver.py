@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.helpers import dagster_dev, env_for, graphql
+from tests.helpers import dagster_dev, env_for, graphql
 
 pytestmark = pytest.mark.smoke
 
