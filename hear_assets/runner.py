@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from hear_assets.lib import catalog, report
+from hear_assets.lib import catalog, graph, report
 from hear_assets.lib.files import clean_temp, process_alive
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import (
@@ -39,7 +39,6 @@ from hear_models.registry import ModelSpec
 log = logging.getLogger(__name__)
 # Failures are reported by the caller in one line; Dagster's console logger stays quiet.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-UNPARTITIONED = ("scores", "multitask_weights")
 LAUNCH_TAGS = {"hear/launched_by": "hear-assets"}
 LIVE = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
@@ -91,7 +90,7 @@ def materialize_step(
         result = dg.materialize(
             ASSETS,
             selection=selection,
-            partition_key=None if step.stages[0] in UNPARTITIONED else key,
+            partition_key=None if step.stages[0] in graph.UNPARTITIONED else key,
             instance=inst,
             resources=resources,
             run_config=QUIET,

@@ -2,8 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.assets.tasks import task_audio, task_splits
-from hear_assets.lib import catalog, stages, training
+from hear_assets.lib import catalog, graph, stages
 from hear_assets.partitions import pair_of, pair_partitions
 from hear_assets.resources import HearHome
 
@@ -19,7 +18,7 @@ def _curve_table(curve: list[dict]) -> dg.MetadataValue:
     partitions_def=pair_partitions,
     group_name="models",
     pool="gpu",
-    deps=[task_audio, task_splits],
+    deps=graph.reads("learned_weights"),
     code_version=stages.CODE_VERSIONS["learned_weights"],
 )
 def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:
@@ -50,8 +49,8 @@ def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.Mat
 @dg.asset(
     group_name="models",
     pool="gpu",
-    deps=[task_splits],
-    code_version=training.VERSION,
+    deps=graph.reads("multitask_weights"),
+    code_version=stages.CODE_VERSIONS["multitask_weights"],
 )
 def multitask_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:
     """Weights of every multi-task model (e.g. multitask_flax): one encoder trained over the

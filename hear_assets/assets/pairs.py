@@ -2,9 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.assets.models import learned_weights, multitask_weights
-from hear_assets.assets.tasks import task_audio, task_splits
-from hear_assets.lib import catalog, checks, stages, summaries
+from hear_assets.lib import catalog, checks, graph, stages, summaries
 from hear_assets.lib.files import read_json
 from hear_assets.partitions import pair_of, pair_partitions
 from hear_assets.progress import log_every
@@ -15,7 +13,7 @@ from hear_assets.resources import HearHome, ModelsResource
     partitions_def=pair_partitions,
     group_name="pairs",
     pool="gpu",
-    deps=[task_audio, task_splits, learned_weights, multitask_weights],
+    deps=graph.reads("embeddings"),
     code_version=stages.CODE_VERSIONS["embeddings"],
     check_specs=[
         dg.AssetCheckSpec("embeddings_finite", asset="embeddings", blocking=True),
@@ -69,7 +67,7 @@ def embeddings(
     partitions_def=pair_partitions,
     group_name="pairs",
     pool="probe",
-    deps=[embeddings],
+    deps=graph.reads("predictions"),
     code_version=stages.CODE_VERSIONS["predictions"],
     check_specs=[dg.AssetCheckSpec("predictions_complete", asset="predictions", blocking=True)],
 )

@@ -2,14 +2,13 @@
 
 import dagster as dg
 
-from hear_assets.assets.pairs import predictions
-from hear_assets.lib import catalog, checks, leaderboard, report
+from hear_assets.lib import catalog, checks, graph, leaderboard, report
 from hear_assets.resources import HearHome
 
 
 @dg.asset(
     group_name="report",
-    deps=[predictions],
+    deps=graph.reads("scores"),
     code_version=report.VERSION,
     check_specs=[
         dg.AssetCheckSpec("scores_in_range", asset="scores"),

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog, checks, stages, summaries
+from hear_assets.lib import catalog, checks, graph, stages, summaries
 from hear_assets.lib.files import read_json
 from hear_assets.partitions import task_partitions
 from hear_assets.progress import log_every
@@ -36,7 +36,7 @@ def task_raw(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materializ
 @dg.asset(
     partitions_def=task_partitions,
     group_name="tasks",
-    deps=[task_raw],
+    deps=graph.reads("task_audio"),
     code_version=stages.CODE_VERSIONS["task_audio"],
     check_specs=[dg.AssetCheckSpec("task_audio_durations", asset="task_audio")],
 )
@@ -72,7 +72,7 @@ def task_audio(context: dg.AssetExecutionContext, home: HearHome) -> dg.Material
 @dg.asset(
     partitions_def=task_partitions,
     group_name="tasks",
-    deps=[task_audio],
+    deps=graph.reads("task_splits"),
     code_version=stages.CODE_VERSIONS["task_splits"],
     check_specs=[
         dg.AssetCheckSpec("task_splits_disjoint", asset="task_splits", blocking=True),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hear_assets.lib import embed, mlp, predict, probe, standardize, taskfiles, training
+from hear_assets.lib import embed, graph, mlp, predict, probe, standardize, taskfiles, training
 from hear_assets.lib.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
 from hear_assets.lib.folds import fold_plan
 from hear_assets.lib.layout import Layout
@@ -34,18 +34,20 @@ from hear_models.registry import ModelSpec
 from hear_models.runtime import LoadedModel
 
 log = logging.getLogger(__name__)
+TASK_STAGES, PAIR_STAGES = graph.TASK_STAGES, graph.PAIR_STAGES
 Progress = Callable[[int, int], None] | None
 Opener = Callable[[ModelSpec], AbstractContextManager[LoadedModel]]
 
-TASK_STAGES = ("task_raw", "task_audio", "task_splits")
-PAIR_STAGES = ("embeddings", "predictions")
+# The code version of each stage: the VERSION of the module(s) whose code it runs (scores:
+# report.VERSION, set on its asset).
 CODE_VERSIONS = {
-    "task_raw": "1",
+    "task_raw": taskfiles.RAW_VERSION,
     "task_audio": standardize.VERSION,
-    "task_splits": "2",
+    "task_splits": taskfiles.VERSION,
     "embeddings": embed.VERSION,
     "predictions": f"{predict.VERSION}.{probe.VERSION}.{mlp.VERSION}",
     "learned_weights": training.VERSION,
+    "multitask_weights": training.VERSION,
 }
 
 
@@ -73,48 +75,39 @@ def model_identity(spec: ModelSpec) -> str:
     return digest_json({"spec": spec.to_json(), "weights_sha256": wsha})
 
 
+def setting_digests(task: TaskSpec, model: ModelSpec | None) -> dict[str, Callable[[], str]]:
+    """The settings a stage may read (``graph.Stage.settings``), each as its current digest."""
+    return {
+        "spec": lambda: digest_json(task.to_json()),
+        "model": lambda: model_identity(model) if model else "",
+        "probe": probe_kind,
+    }
+
+
 def current_inputs(
     layout: Layout, stage: str, task: TaskSpec, model: ModelSpec | None = None
 ) -> dict[str, str] | None:
-    """The input digests ``stage`` would record now; None if an upstream stage has no output."""
-    root = layout.root
-
-    def up(name: str, with_model: bool = False) -> str | None:
-        m = read_manifest(root, name, task.name, model.name if with_model and model else None)
-        return m.digest if m else None
-
-    if stage == "task_raw":
-        return {"spec": digest_json(task.to_json())}
-    deps = {
-        "learned_weights": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
-        "task_audio": {"task_raw": up("task_raw")},
-        "task_splits": {"task_raw": up("task_raw")},
-        "embeddings": {"task_audio": up("task_audio"), "task_splits": up("task_splits")},
-        "predictions": {
-            "task_splits": up("task_splits"),
-            "embeddings": up("embeddings", True),
-            "probe": probe_kind(),
-        },
-    }[stage]
+    """The input digests ``stage`` would record now, from what ``graph.GRAPH`` says it reads:
+    each upstream stage's output digest (the weights its model trains as ``weights``) and each
+    setting's digest. None if an upstream stage has no output."""
+    node = graph.GRAPH[stage]
+    deps: dict[str, str | None] = {}
+    for up in node.reads:
+        if up in graph.WEIGHTS.values():
+            continue
+        who = model.name if model is not None and graph.GRAPH[up].partitions == "pair" else None
+        m = read_manifest(layout.root, up, task.name, who)
+        deps[up] = m.digest if m else None
+    weights = graph.WEIGHTS.get(model.training) if model is not None else None
+    if weights in node.reads:
+        key = training.ALL_TASKS if weights == "multitask_weights" else task.name
+        assert model is not None
+        m = read_manifest(layout.root, weights, key, model.name)
+        deps["weights"] = m.digest if m else None
     if any(v is None for v in deps.values()):
         return None
-    if stage == "learned_weights":
-        assert model is not None
-        deps["model"] = model_identity(model)
-    if stage == "embeddings":
-        assert model is not None
-        deps["model"] = model_identity(model)
-        if model.training == "per_task":
-            weights = up("learned_weights", True)
-            if weights is None:
-                return None
-            deps["weights"] = weights
-        elif model.training == "all_tasks":
-            m = read_manifest(root, "multitask_weights", training.ALL_TASKS, model.name)
-            if m is None:
-                return None
-            deps["weights"] = m.digest
-    return {k: str(v) for k, v in deps.items()}
+    digests = setting_digests(task, model)
+    return {**{k: str(v) for k, v in deps.items()}, **{k: digests[k]() for k in node.settings}}
 
 
 def stage_state(layout: Layout, stage: str, task: TaskSpec, model: ModelSpec | None = None) -> str:
@@ -317,7 +310,9 @@ def multitask_inputs(layout: Layout, model: ModelSpec, tasks: list[TaskSpec]) ->
 def multitask_state(layout: Layout, model: ModelSpec, tasks: list[TaskSpec]) -> str:
     """State of a multi-task model's weights."""
     m = read_manifest(layout.root, "multitask_weights", training.ALL_TASKS, model.name)
-    return state_of(layout.root, m, training.VERSION, multitask_inputs(layout, model, tasks))
+    return state_of(
+        layout.root, m, CODE_VERSIONS["multitask_weights"], multitask_inputs(layout, model, tasks)
+    )
 
 
 def build_multitask_weights(
@@ -341,7 +336,7 @@ def build_multitask_weights(
     m = Manifest(
         "multitask_weights",
         model.name,
-        training.VERSION,
+        CODE_VERSIONS["multitask_weights"],
         inputs,
         result.digest,
         list_files(layout.root, [out]),

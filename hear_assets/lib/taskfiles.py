@@ -17,6 +17,8 @@ from hear_assets.lib import splits as splitlib
 from hear_assets.lib.files import atomic_path, write_json
 from hear_assets.lib.tasks import TaskDataError, TaskSpec
 
+RAW_VERSION = "1"  # task_raw: the raw catalogue's form (generators, recipes, importer)
+VERSION = "2"  # task_splits: the split files written from it
 EXTRA_TABLES = {"event": "events.csv", "jnd": "pairs.csv", "ranking": "groups.csv"}
 SPLIT_COLUMNS = {
     "scene": ["filename", "label"],
