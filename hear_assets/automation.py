@@ -1,4 +1,8 @@
-"""Jobs, the nightly schedule and the grid sensor: they launch what is missing or stale."""
+"""Jobs and the two sensors that launch what is missing or stale: ``grid_sensor`` every minute,
+``scores_nightly`` at night. Both only request runs (the daemon queues them under the pools);
+nothing here runs the pipeline itself or imports the runner."""
+
+import datetime as dt
 
 import dagster as dg
 
@@ -10,6 +14,7 @@ from hear_assets.lib.plan import multitask_steps, pair_steps, task_steps
 from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, multitask_inputs
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome
+from hear_assets.runs import reap_dead_runs
 
 task_job = dg.define_asset_job("task_job", selection=dg.AssetSelection.assets(*TASK_STAGES))
 # A pair's stages; a per-task model's run starts with its learned_weights.
@@ -92,17 +97,10 @@ def _partition_requests(layout: Layout, instance: dg.DagsterInstance) -> list:
     return reqs
 
 
-@dg.sensor(
-    jobs=[task_job, multitask_job, pair_job, scores_job],
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
-def grid_sensor(context: dg.SensorEvaluationContext, home: HearHome) -> dg.SensorResult:
-    """Adds newly registered tasks and models as partitions and evaluates them as they become
-    ready: task stages, then their pairs, then ``scores`` once no run is in flight."""
-    from hear_assets.runner import reap_dead_runs
-
-    layout = home.layout()
+def tick_requests(context: dg.SensorEvaluationContext, layout: Layout) -> dg.SensorResult:
+    """What a tick of either sensor requests: new tasks and models as partitions, the runs of
+    everything missing or stale that is ready (``grid_requests``), and ``scores`` once nothing
+    is left to run or in flight. The daemon queues the runs under the pool limits."""
     reap_dead_runs(context.instance)  # a killed `hear-assets run` must not look busy for ever
     requests = grid_requests(layout)
     busy = context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT))
@@ -118,42 +116,43 @@ def grid_sensor(context: dg.SensorEvaluationContext, home: HearHome) -> dg.Senso
     )
 
 
-@dg.op
-def evaluate_grid(context: dg.OpExecutionContext, home: HearHome) -> int:
-    """Materialize every missing or stale task and pair, then scores (as ``hear-assets run``)."""
-    from hear_assets.runner import run_grid
-
-    layout = home.layout()
-    result = run_grid(
-        context.instance,
-        layout,
-        list(catalog.all_tasks(layout).values()),
-        list(catalog.all_models(layout).values()),
-        on_step=lambda label, s, err: context.log.info(
-            f"{label}: {'FAILED ' + err if err else f'{s:.1f} s'}"
-        ),
-    )
-    for label, why in result.left_out.items():
-        context.log.info(f"left out: {label}: {why} (not applicable, not failed)")
-    if result.failures:
-        raise dg.Failure(
-            description=f"{len(result.failures)} step(s) failed",
-            metadata={k: v for k, v in result.failures.items()},
-        )
-    return result.steps
+GRID_JOBS = [task_job, multitask_job, pair_job, scores_job]
 
 
-@dg.job(description="Everything missing or stale, task stages first, then pairs, then scores.")
-def nightly_job() -> None:
-    """The nightly re-evaluation."""
-    evaluate_grid()
-
-
-scores_nightly = dg.ScheduleDefinition(
-    name="scores_nightly",
-    cron_schedule="0 2 * * *",
-    execution_timezone="UTC",
-    job=nightly_job,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Nightly at 02:00 UTC: re-evaluate every missing or stale pair, then scores.",
+@dg.sensor(
+    jobs=GRID_JOBS,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
 )
+def grid_sensor(context: dg.SensorEvaluationContext, home: HearHome) -> dg.SensorResult:
+    """Every minute: adds newly registered tasks and models as partitions and evaluates them
+    as they become ready: task stages, then their pairs, then ``scores`` once no run is in
+    flight."""
+    return tick_requests(context, home.layout())
+
+
+NIGHT_UTC = range(2, 6)  # the nightly window: 02:00 to 05:59 UTC
+
+
+def nightly_tick(
+    context: dg.SensorEvaluationContext, layout: Layout, now: dt.datetime
+) -> dg.SensorResult | dg.SkipReason:
+    """``tick_requests`` inside the nightly window, a skip outside it."""
+    if now.astimezone(dt.UTC).hour not in NIGHT_UTC:
+        return dg.SkipReason(f"{now:%H:%M} UTC is outside the nightly window 02:00-05:59 UTC")
+    return tick_requests(context, layout)
+
+
+@dg.sensor(
+    jobs=GRID_JOBS,
+    minimum_interval_seconds=600,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def scores_nightly(
+    context: dg.SensorEvaluationContext, home: HearHome
+) -> dg.SensorResult | dg.SkipReason:
+    """Nightly, from 02:00 to 05:59 UTC, every 10 minutes: requests the runs of whatever is
+    missing or stale and ready (task stages, then pairs once their task is done, then
+    ``scores`` once nothing is in flight), like ``grid_sensor`` but only at night. The runs go
+    through the daemon's queue and its pools; work left at 06:00 goes on the next night."""
+    return nightly_tick(context, home.layout(), dt.datetime.now(dt.UTC))

@@ -9,7 +9,6 @@ from hear_assets.assets.tasks import task_audio, task_raw, task_splits
 from hear_assets.automation import (
     grid_sensor,
     multitask_job,
-    nightly_job,
     pair_dask_job,
     pair_job,
     scores_job,
@@ -39,10 +38,9 @@ def pair_dask_job_def() -> dg.JobDefinition:
 defs = dg.Definitions(
     assets=ASSETS,
     resources=RESOURCES,
-    jobs=[task_job, multitask_job, pair_job, pair_dask_job, scores_job, nightly_job],
+    jobs=[task_job, multitask_job, pair_job, pair_dask_job, scores_job],
     # Runs launched from the UI or the daemon: steps in subprocesses on the launching machine.
     # pair_dask_job sends its steps to dask workers instead (docs/deploy.md).
     executor=dg.multiprocess_executor,
-    schedules=[scores_nightly],
-    sensors=[grid_sensor],
+    sensors=[grid_sensor, scores_nightly],
 )

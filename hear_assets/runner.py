@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from hear_assets.definitions import ASSETS, pair_dask_job_def
+from hear_assets.executors import dask_run_config
 from hear_assets.lib import catalog, graph, report
-from hear_assets.lib.files import clean_temp, process_alive
+from hear_assets.lib.files import clean_temp
 from hear_assets.lib.layout import Layout
 from hear_assets.lib.plan import (
     Step,
@@ -31,16 +33,15 @@ from hear_assets.lib.plan import (
     task_steps,
 )
 from hear_assets.lib.tasks import TaskSpec
-from hear_assets.partitions import pair_key, sync_partitions
+from hear_assets.partitions import pair_key, pair_partitions, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource
+from hear_assets.runs import LAUNCH_TAGS, reap_dead_runs
 from hear_models.api import HearError
 from hear_models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
 # Failures are reported by the caller in one line; Dagster's console logger stays quiet.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-LAUNCH_TAGS = {"hear/launched_by": "hear-assets"}
-LIVE = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 OnStep = Callable[[str, float, str | None], None]  # label, seconds, error or None
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -80,7 +81,6 @@ def materialize_step(
     """
     if dask_scheduler and step.model is not None:
         return _launch_on_dask(step, home_root, device, dask_scheduler, instance)
-    from hear_assets.definitions import ASSETS
 
     resources = {"home": HearHome(root=home_root), "models": ModelsResource(device=device)}
     key = step.task if step.model is None else pair_key(step.task, step.model)
@@ -105,29 +105,8 @@ def materialize_step(
         return go(inst)
 
 
-def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Mark failed the runs whose ``hear-assets run`` process died on this machine (``kill -9``,
-    a crash), and free any pool slots they hold; return their run ids.
-
-    Such a run stays "started" in the instance for ever: the UI would show it running, the
-    sensor would wait for it, and the daemon would count it against its pools.
-    """
-    host, reaped = socket.gethostname(), []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=LIVE, tags=LAUNCH_TAGS)):
-        pid = run.tags.get("hear/pid", "")
-        if run.tags.get("hear/host") != host or not pid.isdigit() or process_alive(int(pid)):
-            continue
-        instance.report_run_failed(run, f"its hear-assets process {pid} is gone (killed?)")
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        reaped.append(run.run_id)
-    return reaped
-
-
 def _launch_on_dask(step: Step, home_root: str, device: str, address: str, instance) -> str | None:
     """One pair step as a ``pair_dask_job`` run whose steps execute on the dask cluster."""
-    from hear_assets.definitions import pair_dask_job_def
-    from hear_assets.executors import dask_run_config
-    from hear_assets.partitions import pair_partitions
 
     assert step.model is not None
     key = pair_key(step.task, step.model)

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from hear_assets.runner import LAUNCH_TAGS, LIVE
+from hear_assets.runs import LAUNCH_TAGS, LIVE
 from tests.helpers import BIN, MINI_TONES, PROJECT, env_for, mini_task, register_tasks, run
 
 pytestmark = pytest.mark.slow

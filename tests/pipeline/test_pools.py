@@ -10,7 +10,7 @@ from dagster._core.instance.config import PoolGranularity
 from dagster._core.storage.dagster_run import DagsterRun
 
 from hear_assets import instance as hear_instance
-from hear_assets.runner import LAUNCH_TAGS, reap_dead_runs
+from hear_assets.runs import LAUNCH_TAGS, reap_dead_runs
 
 OLD_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"  # before pools existed
 

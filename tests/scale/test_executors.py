@@ -16,6 +16,7 @@ def test_definitions_default_to_the_multiprocess_executor_and_offer_dask_for_pai
     job = pair_dask_job_def()
     assert job.executor_def.name == "dask"
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "learned_weights",  # a per-task model's pair run trains its weights first
         "embeddings",
         "predictions",
     }
