@@ -44,7 +44,7 @@ GRID_POINTS = int(os.environ.get("BENCH_GRID_POINTS", "2"))
 PREDICT = r"""
 import json, sys, time
 from pathlib import Path
-from hear_assets.lib import predict, probe
+from hear_assets.lib.evaluation import predict, probe
 root, task, kind, out = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
 points = int(sys.argv[5])
 r = predict.predict_pair(root / "tasks" / task, root / "embeddings" / "naive_torch" / task, out,
@@ -55,7 +55,7 @@ print(json.dumps(r.probe))
 EMBED = r"""
 import sys
 from pathlib import Path
-from hear_assets.lib import embed
+from hear_assets.lib.embedding import embed
 from hear_models import get_spec
 from hear_models.runtime import open_model
 root, task, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])

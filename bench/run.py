@@ -122,8 +122,9 @@ def readme_matches(demo_stdout: str) -> bool:
 OVERHEAD = r"""
 import json, sys, time, numpy as np
 from pathlib import Path
-from hear_assets.lib import embed, catalog, stages
-from hear_assets.lib.layout import Layout, resolve_home
+from hear_assets.lib.embedding import embed
+from hear_assets.lib.grid import catalog, stages
+from hear_assets.lib.store.layout import Layout, resolve_home
 from hear_models import get_spec
 from hear_models.runtime import open_model
 layout = Layout(resolve_home())
@@ -149,7 +150,7 @@ print(json.dumps({"ours": sorted(ours)[1], "direct": sorted(direct)[1], "clips":
 
 SCALING = r"""
 import json, resource, sys, time, numpy as np
-from hear_assets.lib import chunking
+from hear_assets.lib.embedding import chunking
 from hear_models import get_spec
 from hear_models.runtime import open_model
 kind, size = sys.argv[1], float(sys.argv[2])

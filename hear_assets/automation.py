@@ -7,11 +7,12 @@ import datetime as dt
 import dagster as dg
 
 from hear_assets.executors import dask_executor
-from hear_assets.lib import catalog, report
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.manifest import digest_json
-from hear_assets.lib.plan import multitask_steps, pair_steps, task_steps
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES, current_inputs, multitask_inputs
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.grid.plan import multitask_steps, pair_steps, task_steps
+from hear_assets.lib.grid.stages import PAIR_STAGES, TASK_STAGES, current_inputs, multitask_inputs
+from hear_assets.lib.report import build as report
+from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.manifest import digest_json
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome
 from hear_assets.runs import reap_dead_runs

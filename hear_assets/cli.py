@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hear_assets.instance import ensure_dagster_home
-from hear_assets.lib import catalog, leaderboard
-from hear_assets.lib.files import write_json
-from hear_assets.lib.layout import Layout, resolve_home
-from hear_assets.lib.stages import TASK_STAGES, stage_state
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.grid.stages import TASK_STAGES, stage_state
+from hear_assets.lib.report import leaderboard
+from hear_assets.lib.store.files import write_json
+from hear_assets.lib.store.layout import Layout, resolve_home
 from hear_models.api import HearError
 
 MODEL_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -109,7 +110,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if not args.compare:
         print(_leaderboard_text(layout, args.format))
         return 0
-    from hear_assets.lib.significance import compare
+    from hear_assets.lib.evaluation.significance import compare
 
     names = [n.strip() for n in args.compare.split(",")]
     if len(names) != 2:
@@ -177,7 +178,7 @@ def cmd_tasks_add(args: argparse.Namespace) -> int:
     if args.recipe:
         if args.path:
             raise HearError("give either PATH or --recipe, not both")
-        from hear_assets.lib import recipes
+        from hear_assets.lib.tasks import recipes
 
         spec = recipes.recipe_spec(args.recipe, args.mode)
         known = catalog.all_tasks(layout, include_retired=True)
@@ -193,7 +194,7 @@ def cmd_tasks_add(args: argparse.Namespace) -> int:
         return 0
     if not args.path:
         raise HearError("give a task folder or .tar.gz, or --recipe NAME")
-    from hear_assets.lib.importer import import_task
+    from hear_assets.lib.grid.catalog import import_task
 
     spec, changed = import_task(args.path, layout, args.name)
     _unretire(layout, "tasks", spec.name)
@@ -309,7 +310,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one pair's embeddings in the original kit's layout."""
-    from hear_assets.lib.export import export_heareval
+    from hear_assets.lib.report.export import export_heareval
 
     layout = _layout()
     catalog.get_task(layout, args.task)

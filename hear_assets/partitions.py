@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 
 task_partitions = dg.DynamicPartitionsDefinition(name="task")
 model_partitions = dg.DynamicPartitionsDefinition(name="model")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from hear_assets.lib.layout import Layout, resolve_home
+from hear_assets.lib.store.layout import Layout, resolve_home
 from hear_models.registry import ModelSpec
 from hear_models.runtime import LoadedModel, open_model
 

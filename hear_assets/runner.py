@@ -21,10 +21,8 @@ import dagster as dg
 
 from hear_assets.definitions import ASSETS, pair_dask_job_def
 from hear_assets.executors import dask_run_config
-from hear_assets.lib import catalog, graph, report
-from hear_assets.lib.files import clean_temp
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import (
+from hear_assets.lib.grid import catalog, graph
+from hear_assets.lib.grid.plan import (
     Step,
     blocked_pairs,
     left_out,
@@ -32,6 +30,9 @@ from hear_assets.lib.plan import (
     pair_steps,
     task_steps,
 )
+from hear_assets.lib.report import build as report
+from hear_assets.lib.store.files import clean_temp
+from hear_assets.lib.store.layout import Layout
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.partitions import pair_key, pair_partitions, sync_partitions
 from hear_assets.resources import HearHome, ModelsResource

@@ -5,7 +5,7 @@ import socket
 
 import dagster as dg
 
-from hear_assets.lib.files import process_alive
+from hear_assets.lib.store.files import process_alive
 
 LAUNCH_TAGS = {"hear/launched_by": "hear-assets"}
 LIVE = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]

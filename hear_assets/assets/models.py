@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog, graph, stages
+from hear_assets.lib.grid import catalog, graph, stages
 from hear_assets.partitions import pair_of, pair_partitions
 from hear_assets.resources import HearHome
 

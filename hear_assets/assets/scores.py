@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog, checks, graph, leaderboard, report
+from hear_assets.lib.grid import catalog, checks, graph, stages
+from hear_assets.lib.report import build as report
+from hear_assets.lib.report import leaderboard
 from hear_assets.resources import HearHome
 
 
@@ -20,7 +22,12 @@ def scores(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeR
     ``scores/<model>/<task>.json``, and the leaderboard in ``leaderboard.csv`` and
     ``leaderboard.html``. Succeeds on a partial or empty grid."""
     layout = home.layout()
-    result = report.build_report(layout, catalog.all_tasks(layout), catalog.all_models(layout))
+    result = report.build_report(
+        layout,
+        catalog.all_tasks(layout),
+        catalog.all_models(layout),
+        lambda task, model: stages.pair_states(layout, task, model),
+    )
     in_range, r_info = checks.scores_in_range(result.scores)
     for pair, err in result.failed.items():
         context.log.error(f"{pair}: {err}")

@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from hear_assets.lib import catalog, checks, graph, stages, summaries
-from hear_assets.lib.files import read_json
+from hear_assets.lib.grid import catalog, checks, graph, stages
+from hear_assets.lib.report import summaries
+from hear_assets.lib.store.files import read_json
 from hear_assets.partitions import task_partitions
 from hear_assets.progress import log_every
 from hear_assets.resources import HearHome

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hear_assets.lib import chunking
+from hear_assets.lib.embedding import chunking
 from hear_models import get_spec
 from hear_models.runtime import open_model
 

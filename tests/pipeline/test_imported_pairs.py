@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
 from tests.helpers import BIN, MINI_TONES, env_for, mini_task, register_tasks, run
 from tests.pairtasks import DURATION_S, jnd_task, ranking_task

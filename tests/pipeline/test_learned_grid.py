@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
 from tests.helpers import MINI_TONES, register_tasks
 from tests.pipeline.test_model_change import mtimes

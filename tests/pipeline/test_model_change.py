@@ -5,9 +5,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import Step, pair_steps
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.grid.plan import Step, pair_steps
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
 from hear_models.registry import ModelSpec
 from tests import outside

@@ -9,8 +9,8 @@ import dagster as dg
 
 from hear_assets.automation import nightly_tick
 from hear_assets.definitions import defs
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 from hear_assets.lib.tasks.synthetic import BUILTIN_TASKS
 from hear_assets.runner import run_grid
 from hear_models.registry import MODELS

@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from hear_assets.definitions import ASSETS
-from hear_assets.lib.files import sha256_file
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES
+from hear_assets.lib.grid.stages import PAIR_STAGES, TASK_STAGES
+from hear_assets.lib.store.files import sha256_file
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome, ModelsResource
 from hear_models.api import HEAR_SAMPLE_RATES
@@ -184,9 +184,9 @@ def test_scores_succeeds_on_an_empty_grid(hear_home: Path) -> None:
 def test_choosing_another_probe_makes_predictions_stale(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hear_assets.lib import catalog, stages
-    from hear_assets.lib.layout import Layout
-    from hear_assets.lib.tasks import TaskDataError
+    from hear_assets.lib.grid import catalog, stages
+    from hear_assets.lib.store.errors import TaskDataError
+    from hear_assets.lib.store.layout import Layout
 
     layout = Layout(built)
     task, model = catalog.get_task(layout, "mini_tones"), catalog.get_model(layout, "naive_torch")

@@ -22,11 +22,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from hear_assets.lib import recipes, stages
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.recipes import gunshot
-from hear_assets.lib.recipes.base import str2int, subsample
-from hear_assets.lib.tasks import TaskDataError, TaskSpec, UnknownTaskError
+from hear_assets.lib.grid import stages
+from hear_assets.lib.store.errors import TaskDataError, UnknownTaskError
+from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.tasks import TaskSpec, recipes
+from hear_assets.lib.tasks.recipes import gunshot
+from hear_assets.lib.tasks.recipes.base import str2int, subsample
 from tests.helpers import register_tasks
 
 # ---------------------------------------------------------------- helpers

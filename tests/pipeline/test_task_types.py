@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hear_assets.definitions import ASSETS
-from hear_assets.lib.stages import PAIR_STAGES, TASK_STAGES
+from hear_assets.lib.grid.stages import PAIR_STAGES, TASK_STAGES
 from hear_assets.partitions import pair_key
 from hear_assets.resources import HearHome, ModelsResource
 from tests.helpers import mini_tasks, register_tasks
@@ -130,8 +130,8 @@ def test_naive_baseline_learns_what_it_can_hear(home: Path) -> None:
 
 
 def test_paired_bootstrap_tells_a_real_difference_from_none(home: Path) -> None:
-    from hear_assets.lib.layout import Layout
-    from hear_assets.lib.significance import compare
+    from hear_assets.lib.evaluation.significance import compare
+    from hear_assets.lib.store.layout import Layout
 
     layout = Layout(home)
     same = compare(layout, "mini_modulation", "naive_torch", "naive_torch", n=200)

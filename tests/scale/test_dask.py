@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from hear_assets.instance import ensure_dagster_home
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.plan import Step
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.grid.plan import Step
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import materialize_step, run_grid
 from tests.helpers import MINI_TONES, mini_task, register_tasks
 

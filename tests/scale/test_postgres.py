@@ -10,8 +10,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
 from tests.helpers import MINI_TONES, PROJECT, register_tasks
 from tests.scale.postgres import Server, postgres_server

@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from hear_assets.cli import _leaderboard_text
-from hear_assets.lib import catalog
-from hear_assets.lib.layout import Layout
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
 from tests.helpers import PROJECT
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from hear_assets.lib import eventmetrics as em
-from hear_assets.lib.postprocess import frames_to_events
+from hear_assets.lib.evaluation import eventmetrics as em
+from hear_assets.lib.evaluation.postprocess import frames_to_events
 
 REF = {"a.wav": [("dog", 1.0, 2.0), ("cat", 3.0, 3.5)]}
 EST = {"a.wav": [("dog", 1.1, 2.5), ("cat", 3.3, 3.4), ("dog", 5.0, 5.2)]}

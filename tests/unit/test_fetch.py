@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hear_assets.lib import fetch
-from hear_assets.lib.tasks import TaskDataError
+from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.tasks import fetch
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB, every byte value
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()

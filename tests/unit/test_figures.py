@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hear_assets.lib import figures
+from hear_assets.lib.report import figures
 
 
 def decode_png(data: bytes) -> tuple[dict, np.ndarray, np.ndarray | None]:

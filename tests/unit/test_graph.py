@@ -6,9 +6,10 @@ import dagster as dg
 import pytest
 
 from hear_assets.definitions import defs
-from hear_assets.lib import catalog, graph, report, stages
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.manifest import Manifest, write_manifest
+from hear_assets.lib.grid import catalog, graph, stages
+from hear_assets.lib.report import build as report
+from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.manifest import Manifest, write_manifest
 from tests.helpers import MINI_TONES, register_tasks
 
 PARTITIONS = {"task": dg.DynamicPartitionsDefinition, "pair": dg.MultiPartitionsDefinition}

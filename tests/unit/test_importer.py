@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hear_assets.lib.importer import import_task
-from hear_assets.lib.layout import Layout
-from hear_assets.lib.tasks import TaskDataError
+from hear_assets.lib.grid.catalog import import_task
+from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.store.layout import Layout
 
 
 def hear_task(root: Path, rate: int = 16000) -> Path:

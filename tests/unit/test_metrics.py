@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from hear_assets.lib import metrics
+from hear_assets.lib.evaluation import metrics
 
 
 def onehot(idx: list[int], k: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hear_assets.lib import metrics, mlp, probe
+from hear_assets.lib.evaluation import metrics, mlp, probe
 from tests.unit.test_probe import blobs
 
 SMALL = mlp.MlpPoint(hidden_dim=64, lr=3e-3, patience=3, max_epochs=40, check_val_every_n_epoch=1)

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from hear_assets.lib import pairmetrics
+from hear_assets.lib.evaluation import pairmetrics
 
 
 def test_jnd_auc_by_hand() -> None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hear_assets.lib import metrics, probe
+from hear_assets.lib.evaluation import metrics, probe
 
 
 def blobs(n: int, d: int, k: int, seed: int, scale: float = 1.0):

@@ -2,7 +2,7 @@
 
 import random
 
-from hear_assets.lib import splits
+from hear_assets.lib.tasks import splits
 
 
 def test_vocabulary_sorts_numbers_numerically() -> None:

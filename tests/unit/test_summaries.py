@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from hear_assets.lib import summaries
+from hear_assets.lib.report import summaries
 
 
 def write_task(task_dir: Path, meta: dict, vocab: list[str], splits: dict[str, dict]) -> None:

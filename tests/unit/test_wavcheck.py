@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hear_assets.lib import fetch
-from hear_assets.lib.standardize import read_audio
-from hear_assets.lib.tasks import TaskDataError
-from hear_assets.lib.wavcheck import check_complete, frame_counts
+from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.tasks import fetch
+from hear_assets.lib.tasks.standardize import read_audio
+from hear_assets.lib.tasks.wavcheck import check_complete, frame_counts
 
 
 def wav(path: Path, frames: int = 1600, channels: int = 1, subtype: str = "PCM_16") -> Path:

@@ -5,19 +5,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hear_models.api import HearError
+from hear_assets.lib.store.errors import TaskDataError, UnknownTaskError
 
 TASK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 TASK_TYPES = ("scene", "event", "jnd", "ranking")
 PRIMARY_IS_LOWER_BETTER = frozenset({"segment_1s_er"})
-
-
-class TaskDataError(HearError):
-    """A task's files or metadata are missing, malformed or inconsistent."""
-
-
-class UnknownTaskError(HearError):
-    """A task name that is neither built in nor registered."""
 
 
 @dataclass(frozen=True)

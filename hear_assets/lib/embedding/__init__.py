@@ -1,0 +1,1 @@
+"""Embedding a task with a model, and training learned models' weights."""

@@ -1,0 +1,1 @@
+"""Probes and distances that turn embeddings into predictions, and the metrics that score them."""

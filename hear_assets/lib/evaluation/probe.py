@@ -1,0 +1,361 @@
+"""Shallow probes on frozen embeddings, chosen on the validation split.
+
+``fit_probe("auto", ...)``, the default, trains a logistic regression (softmax for multiclass,
+one-vs-rest sigmoids for multilabel; inverse regularization ``C`` from a small grid) and the
+small MLPs of ``mlp.FAST_POINTS``, all on embeddings standardized with the training split's
+mean and deviation, and keeps whichever scores best on validation by the task's primary
+metric (the logistic regression wins ties, so it is a floor). ``"hear"`` trains the original
+kit's MLP grid on raw embeddings (for comparability); ``"logreg"`` only the linear probe.
+Each family's best, with its validation and test score, is recorded as a candidate.
+"""
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from hear_assets.lib.evaluation import mlp
+
+log = logging.getLogger(__name__)
+VERSION = "2"
+DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0)
+MAX_ITER = 300
+
+
+@dataclass
+class Standardizer:
+    """Per-dimension standardization by the training split, then a basis of its span.
+
+    When there are fewer training rows than dimensions, the standardized inputs are expressed in
+    an orthonormal basis of the training rows' span. An L2-regularized linear model's optimal
+    weights lie in that span (representer theorem), so the fit is unchanged while the solver
+    works in ``rank <= N`` dimensions instead of ``D``.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    basis: np.ndarray | None = None  # (D, rank)
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> "Standardizer":
+        """Statistics (float64 accumulation) and, if ``N < D``, the span basis of ``x``."""
+        x64 = np.asarray(x, dtype=np.float64)
+        std = x64.std(axis=0)
+        std = np.where(std > 1e-8, std, 1.0)
+        scaler = cls(x64.mean(axis=0).astype(np.float32), std.astype(np.float32))
+        if x64.shape[0] < x64.shape[1]:
+            _, sv, vt = np.linalg.svd((x64 - x64.mean(axis=0)) / std, full_matrices=False)
+            keep = sv > sv[0] * 1e-7 if len(sv) else np.zeros(0, bool)
+            scaler.basis = vt[keep].T.astype(np.float32)
+        return scaler
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Standardized (and span-projected) float32 inputs."""
+        z = (np.asarray(x, dtype=np.float32) - self.mean) / self.std
+        return (z @ self.basis if self.basis is not None else z).astype(np.float32)
+
+
+@dataclass
+class FittedProbe:
+    """A trained probe: the chosen settings, how it scored, and how to predict."""
+
+    kind: str
+    hparams: dict[str, Any]
+    valid_score: float
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    _predict: Callable[[np.ndarray], np.ndarray] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # The best probe of each family tried (e.g. ``logreg`` and ``mlp``), this one included.
+    candidates: dict[str, "FittedProbe"] = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Scores ``(N, K)`` in vocabulary order: probabilities of each label."""
+        assert self._predict is not None
+        return self._predict(x)
+
+
+def _logreg_predictor(scaler: Standardizer, models: list, n_labels: int, multilabel: bool):
+    def predict(x: np.ndarray) -> np.ndarray:
+        z = scaler(x)
+        out = np.zeros((len(z), n_labels), np.float32)
+        if multilabel:
+            for k, m in enumerate(models):
+                out[:, k] = m(z)
+            return out
+        (clf,) = models
+        out[:, clf.classes_] = clf.predict_proba(z)
+        return out
+
+    return predict
+
+
+def _fit_logreg(z: np.ndarray, y: np.ndarray, c: float, seed: int) -> LogisticRegression:
+    clf = LogisticRegression(C=c, max_iter=MAX_ITER, random_state=seed, tol=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(z, y)
+    return clf
+
+
+def _binary_scorer(z: np.ndarray, y: np.ndarray, c: float, seed: int):
+    """A per-label scorer: logistic regression, or a constant where the label never varies."""
+    if y.min() == y.max():
+        const = float(y[0])
+        return lambda q: np.full(len(q), const, np.float32)
+    clf = _fit_logreg(z, y, c, seed)
+    return lambda q: clf.predict_proba(q)[:, 1].astype(np.float32)
+
+
+ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
+
+
+def fit_logreg_probe(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray,
+    score_valid: ValidScorer,
+    multilabel: bool,
+    higher_is_better: bool = True,
+    c_grid: tuple[float, ...] = DEFAULT_C_GRID,
+    seed: int = 0,
+    scaler: Standardizer | None = None,
+) -> FittedProbe:
+    """Fit one logistic regression per ``C`` and keep the best on validation.
+
+    Args:
+        x_train, x_valid: ``(N, D)`` embeddings.
+        y_train: ``(N, K)`` one-/multi-hot targets.
+        score_valid: scores validation probabilities ``(N_valid, K)``; returns the score and
+            any choice made along the way (e.g. event post-processing), kept with the probe.
+        multilabel: one sigmoid per label instead of a softmax.
+        higher_is_better: False for error rates.
+        c_grid: inverse regularization strengths to try.
+        seed: random state of the solver.
+        scaler: the training split's standardizer, if already fitted.
+    """
+    start = time.perf_counter()
+    scaler = scaler or Standardizer.fit(x_train)
+    z_train = scaler(x_train)
+    n_labels = y_train.shape[1]
+    best: FittedProbe | None = None
+    best_key = -math.inf
+    curve = []
+    for c in c_grid:
+        if multilabel:
+            models = [_binary_scorer(z_train, y_train[:, k], c, seed) for k in range(n_labels)]
+        else:
+            models = [_fit_logreg(z_train, np.argmax(y_train, axis=1), c, seed)]
+        probe = FittedProbe(
+            "logreg",
+            {"C": c},
+            math.nan,
+            [],
+            0.0,
+            _logreg_predictor(scaler, models, n_labels, multilabel),
+        )
+        score, extra = score_valid(probe.predict(x_valid)) if len(x_valid) else (math.nan, {})
+        probe.valid_score, probe.extra = score, extra
+        curve.append({"probe": "logreg", "C": c, "valid_score": score, **extra})
+        key = mlp.selection_key(score, higher_is_better)
+        if best is None or key > best_key:
+            best, best_key = probe, key
+    assert best is not None
+    best.curve = curve
+    best.seconds = time.perf_counter() - start
+    log.info("logreg probe: C=%s valid score %.4f", best.hparams["C"], best.valid_score)
+    return best
+
+
+def _raw(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def fit_mlp_probe(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray,
+    score_valid: ValidScorer,
+    multilabel: bool,
+    higher_is_better: bool,
+    points: Sequence[mlp.MlpPoint],
+    kind: str,
+    transform: Callable[[np.ndarray], np.ndarray] = _raw,
+    cache: mlp.PointCache | None = None,
+    cache_prefix: str = "",
+    seed: int = 0,
+) -> FittedProbe:
+    """Train each MLP grid point on ``transform``-ed inputs and keep the best on validation.
+
+    Finished points are read from / written to ``cache``, so a killed grid resumes.
+    """
+    start = time.perf_counter()
+    z_train, z_valid = transform(x_train), transform(x_valid)
+    n_in, n_out = z_train.shape[1], y_train.shape[1]
+    cache = cache or mlp.PointCache(None)
+    best: mlp.PointResult | None = None
+    best_key = -math.inf
+    curve = []
+    for point in points:
+        key = f"{cache_prefix}{kind}-{point.key()}-s{seed}"
+        res = cache.get(key, point)
+        if res is None:
+            res = mlp.train_point(
+                z_train, y_train, z_valid, score_valid, multilabel, point, higher_is_better, seed
+            )
+            cache.put(key, res)
+        curve.append(
+            {
+                "probe": kind,
+                **{k: getattr(point, k) for k in _CURVE_FIELDS},
+                "valid_score": res.valid_score,
+                "epochs": res.epochs,
+                "best_epoch": res.best_epoch,
+                "seconds": round(res.seconds, 3),
+                **res.extra,
+            }
+        )
+        k = mlp.selection_key(res.valid_score, higher_is_better)
+        if best is None or k > best_key:
+            best, best_key = res, k
+    assert best is not None
+    net = mlp.load_net(n_in, n_out, best.point, best.state)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return mlp.predict_probs(net, transform(x), multilabel)
+
+    hparams = {**asdict(best.point), "best_epoch": best.best_epoch}
+    fitted = FittedProbe(kind, hparams, best.valid_score, curve, 0.0, predict, dict(best.extra))
+    fitted.seconds = time.perf_counter() - start
+    log.info("%s probe: %s valid score %.4f", kind, hparams, fitted.valid_score)
+    return fitted
+
+
+_CURVE_FIELDS = ("hidden_layers", "hidden_dim", "lr", "initialization")
+PROBES = ("auto", "logreg", "hear")
+
+
+def _better(a: FittedProbe, b: FittedProbe, higher_is_better: bool) -> bool:
+    """Whether ``a`` scored strictly better than ``b`` on validation (NaN is worst)."""
+    return mlp.selection_key(a.valid_score, higher_is_better) > mlp.selection_key(
+        b.valid_score, higher_is_better
+    )
+
+
+def fit_probe(
+    kind: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray,
+    score_valid: ValidScorer,
+    multilabel: bool,
+    higher_is_better: bool = True,
+    c_grid: tuple[float, ...] = DEFAULT_C_GRID,
+    hear_points: Sequence[mlp.MlpPoint] | None = None,
+    cache: mlp.PointCache | None = None,
+    cache_prefix: str = "",
+    seed: int = 0,
+) -> FittedProbe:
+    """The probe ``kind`` chooses on validation; ``candidates`` holds each family's best.
+
+    ``auto`` (default): a logistic regression and small MLPs, both on standardized
+    (span-projected) inputs; the logistic regression wins ties. ``logreg``: only the
+    logistic regression. ``hear``: the original kit's MLP grid on raw embeddings.
+    """
+    args = (x_train, y_train, x_valid, score_valid, multilabel, higher_is_better)
+    if kind == "logreg":
+        best = fit_logreg_probe(*args, c_grid=c_grid, seed=seed)
+        best.candidates = {"logreg": best}
+        return best
+    if kind == "hear":
+        points = list(hear_points) if hear_points is not None else mlp.hear_points()
+        best = fit_mlp_probe(*args, points, "hear_mlp", _raw, cache, cache_prefix, seed)
+        best.candidates = {"hear_mlp": best}
+        return best
+    if kind != "auto":
+        raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
+    scaler = Standardizer.fit(x_train)
+    linear = fit_logreg_probe(*args, c_grid=c_grid, seed=seed, scaler=scaler)
+    net = fit_mlp_probe(*args, mlp.FAST_POINTS, "mlp", scaler, cache, cache_prefix, seed)
+    best = net if _better(net, linear, higher_is_better) else linear
+    chosen = FittedProbe(
+        best.kind,
+        best.hparams,
+        best.valid_score,
+        linear.curve + net.curve,
+        linear.seconds + net.seconds,
+        best._predict,
+        best.extra,
+        {"logreg": linear, "mlp": net},
+    )
+    return chosen
+
+
+def fold_record(
+    fitted: FittedProbe,
+    valid: str,
+    train: list[str],
+    test_score: Callable[[FittedProbe], float],
+) -> dict[str, Any]:
+    """What ``probe.json`` keeps of one evaluation's probe: the choice, its validation curve,
+    and each candidate family's validation and test scores (the logistic-regression floor
+    included, so both are reported)."""
+    rec = {
+        "kind": fitted.kind,
+        "hparams": fitted.hparams,
+        "valid_score": fitted.valid_score,
+        "valid_split": valid,
+        "train_splits": train,
+        "curve": fitted.curve,
+        "seconds": round(fitted.seconds, 3),
+        "candidates": {
+            family: {
+                "kind": cand.kind,
+                "hparams": cand.hparams,
+                "valid_score": cand.valid_score,
+                "test_score": test_score(cand),
+                "seconds": round(cand.seconds, 3),
+            }
+            for family, cand in fitted.candidates.items()
+        },
+    }
+    if "postprocessing" in fitted.extra:
+        rec["postprocessing"] = fitted.extra["postprocessing"]
+    return rec
+
+
+# The original kit's per-task grid overrides (hear-reference.md §8.2).
+TASK_SPECIFIC_PARAM_GRID = {"dcase2016_task2": {"check_val_every_n_epoch": [10]}}
+
+
+@dataclass
+class ProbeSettings:
+    """Which probe a predictions run trains, and where finished grid points are cached."""
+
+    kind: str = "auto"
+    c_grid: tuple[float, ...] = DEFAULT_C_GRID
+    hear_grid_points: int = 8
+    cache: mlp.PointCache | None = None
+
+    def hear_points(self, meta: dict, done: dict[str, Any]) -> list[mlp.MlpPoint] | None:
+        """The reference grid for ``meta``'s task (None unless ``kind`` is ``hear``). As the
+        original kit, later folds retrain only the point chosen on the first one."""
+        if self.kind != "hear":
+            return None
+        overrides = {
+            **TASK_SPECIFIC_PARAM_GRID.get(meta.get("task_name", ""), {}),
+            **meta.get("evaluation_params", {}).get("task_specific_param_grid", {}),
+        }
+        points = mlp.hear_points(self.hear_grid_points, overrides)
+        if not done:
+            return points
+        first = dict(next(iter(done.values()))["hparams"])
+        first.pop("best_epoch", None)
+        return [p for p in points if asdict(p) == first] or points[:1]

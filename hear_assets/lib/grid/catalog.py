@@ -1,0 +1,91 @@
+"""Every task and model of one HEAR_HOME: the built-ins plus ``registry/{tasks,models}.json``."""
+
+import json
+from pathlib import Path
+
+from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.store.files import read_json, write_json
+from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.tasks import TaskSpec, importer, unknown_task
+from hear_assets.lib.tasks.synthetic import BUILTIN_TASKS
+from hear_models.registry import MODELS, ModelSpec, unknown_model
+
+
+def _read_registry(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    try:
+        data = read_json(path)
+    except json.JSONDecodeError as exc:
+        raise TaskDataError(f"{path}: not valid json ({exc}); fix or remove it") from exc
+    return {entry["name"]: entry for entry in data}
+
+
+def registered_tasks(layout: Layout) -> dict[str, TaskSpec]:
+    """Tasks added with ``tasks add`` (retired ones included)."""
+    return {
+        n: TaskSpec.from_json(d) for n, d in _read_registry(layout.registry_file("tasks")).items()
+    }
+
+
+def registered_models(layout: Layout) -> dict[str, ModelSpec]:
+    """Models added with ``models add`` (retired ones included)."""
+    return {n: ModelSpec(**d) for n, d in _read_registry(layout.registry_file("models")).items()}
+
+
+def all_tasks(layout: Layout, include_retired: bool = False) -> dict[str, TaskSpec]:
+    """Built-in and registered tasks by name."""
+    tasks = dict(BUILTIN_TASKS)
+    tasks.update(registered_tasks(layout))
+    retired = set(_read_retired(layout, "tasks"))
+    return {n: t for n, t in sorted(tasks.items()) if include_retired or n not in retired}
+
+
+def all_models(layout: Layout, include_retired: bool = False) -> dict[str, ModelSpec]:
+    """Built-in and registered models by name."""
+    models = dict(MODELS)
+    models.update(registered_models(layout))
+    retired = set(_read_retired(layout, "models"))
+    return {
+        n: m
+        for n, m in sorted(models.items())
+        if include_retired or (n not in retired and not m.retired)
+    }
+
+
+def _read_retired(layout: Layout, axis: str) -> list[str]:
+    path = layout.root / "registry" / f"retired-{axis}.json"
+    return read_json(path) if path.exists() else []
+
+
+def get_task(layout: Layout, name: str) -> TaskSpec:
+    """The spec of task ``name``, or UnknownTaskError with a suggestion."""
+    tasks = all_tasks(layout, include_retired=True)
+    if name not in tasks:
+        raise unknown_task(name, list(tasks))
+    return tasks[name]
+
+
+def get_model(layout: Layout, name: str) -> ModelSpec:
+    """The spec of model ``name``, or UnknownModelError with a suggestion."""
+    models = all_models(layout, include_retired=True)
+    if name not in models:
+        raise unknown_model(name, list(models))
+    return models[name]
+
+
+def save_registry(layout: Layout, axis: str, entries: list[dict]) -> None:
+    """Rewrite ``registry/<axis>.json`` atomically."""
+    write_json(layout.registry_file(axis), sorted(entries, key=lambda e: e["name"]))
+
+
+def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[TaskSpec, bool]:
+    """Import a HEAR 2021 task folder or .tar.gz (``tasks.importer``) and register it; return
+    its spec and whether anything changed (identical content again is a no-op)."""
+    spec, changed = importer.import_task(
+        path, layout, name, all_tasks(layout, include_retired=True)
+    )
+    if changed:
+        entries = [t.to_json() for t in registered_tasks(layout).values()]
+        save_registry(layout, "tasks", [*entries, spec.to_json()])
+    return spec, changed

@@ -1,0 +1,1 @@
+"""Scores files, the leaderboard, figures and the original kit's export."""

@@ -1,0 +1,180 @@
+"""The ``scores`` stage: score every materialized pair, write its json and the leaderboard."""
+
+import datetime as dt
+import importlib.metadata
+import logging
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hear_assets.lib.evaluation import scoring
+from hear_assets.lib.report import leaderboard
+from hear_assets.lib.store.files import read_json, write_json
+from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.manifest import digest_json, files_intact, list_files, read_manifest
+from hear_assets.lib.tasks import TaskSpec
+from hear_models.registry import ModelSpec
+
+log = logging.getLogger(__name__)
+VERSION = "2"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ReportResult:
+    """What the scores stage found and wrote."""
+
+    long: pd.DataFrame
+    wide: pd.DataFrame
+    scored: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+
+
+def git_sha() -> str:
+    """The project checkout's commit, or "" outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def package_version() -> str:
+    """The installed hear-dagster version."""
+    try:
+        return importlib.metadata.version("hear-dagster")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def pair_scores(
+    layout: Layout, task: TaskSpec, model: ModelSpec, sha: str, n_boot: int = scoring.BOOTSTRAP_N
+) -> dict[str, Any]:
+    """The full scores json of one pair (contract schema)."""
+    task_dir = layout.task_dir(task.name)
+    pred_dir = layout.predictions_dir(model.name, task.name)
+    meta = read_json(task_dir / "task_metadata.json")
+    core = scoring.score_pair(task_dir, pred_dir, meta, n_boot=n_boot)
+    probe = read_json(pred_dir / "probe.json")
+    emb = read_manifest(layout.root, "embeddings", task.name, model.name)
+    splits = read_manifest(layout.root, "task_splits", task.name)
+    audio = read_manifest(layout.root, "task_audio", task.name)
+    emb_info = emb.info if emb else {}
+    return {
+        "task": task.name,
+        "model": model.name,
+        "task_type": core["task_type"],
+        "primary_metric": core["primary_metric"],
+        "primary": core["primary"],
+        "ci95": core["ci95"],
+        "metrics": core["metrics"],
+        "folds": core["folds"],
+        "folds_std": core["folds_std"],
+        "probe": {k: probe.get(k) for k in ("kind", "hparams", "valid_score", "candidates")},
+        "postprocessing": probe.get(
+            "postprocessing", {"median_filter_ms": None, "min_duration_ms": None}
+        ),
+        "bootstrap": core["bootstrap"],
+        "provenance": {
+            "package_version": package_version(),
+            "git_sha": sha,
+            "model_weights_sha256": emb_info.get("weights_sha256", ""),
+            "task_sha256": digest_json(
+                [audio.digest if audio else "", splits.digest if splits else ""]
+            ),
+            "seed": scoring.BOOTSTRAP_SEED,
+            "device": emb_info.get("device", ""),
+            "n_test": core["n_test"],
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    }
+
+
+def report_inputs(
+    layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]
+) -> dict[str, str]:
+    """The digest of every pair's predictions (what the report is computed from)."""
+    out = {}
+    for tname in tasks:
+        for mname in models:
+            m = read_manifest(layout.root, "predictions", tname, mname)
+            if m is not None:
+                out[f"{mname}|{tname}"] = m.digest
+    return {"predictions": digest_json(out), "version": VERSION}
+
+
+def report_state(layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]) -> str:
+    """``done`` when the leaderboard was computed from the current predictions."""
+    path = layout.root / "manifests" / "scores.json"
+    if not path.exists():
+        return "missing"
+    recorded = read_json(path)
+    if not isinstance(recorded, dict) or not files_intact(layout.root, recorded.get("files", {})):
+        return "missing"
+    return "done" if recorded.get("inputs") == report_inputs(layout, tasks, models) else "stale"
+
+
+def build_report(
+    layout: Layout,
+    tasks: dict[str, TaskSpec],
+    models: dict[str, ModelSpec],
+    pair_states: Callable[[TaskSpec, ModelSpec], list[str]],
+    n_boot: int = scoring.BOOTSTRAP_N,
+) -> ReportResult:
+    """Re-score every pair whose predictions exist; write scores jsons and the leaderboard.
+
+    ``pair_states`` gives a pair's stage states (``missing``, ``stale``, ``done``), the last
+    being its predictions'. Pairs without predictions are listed as missing; pairs whose
+    predictions are out of date are still scored and listed as stale. Scores of pairs no
+    longer present are removed.
+    """
+    sha = git_sha()
+    result = ReportResult(pd.DataFrame(), pd.DataFrame())
+    keep: set[Path] = set()
+    for tname, task in tasks.items():
+        for mname, model in models.items():
+            pair = f"{mname}|{tname}"
+            states = pair_states(task, model)
+            if states[-1] == "missing":
+                result.missing.append(pair)
+                continue
+            if "stale" in states or "missing" in states:
+                result.stale.append(pair)
+            path = layout.scores_file(mname, tname)
+            try:
+                pair_json = pair_scores(layout, task, model, sha, n_boot)
+                write_json(path, pair_json)
+            except Exception as exc:  # one broken pair must not hide the others' scores
+                log.error("scoring %s failed: %s", pair, exc)
+                result.failed[pair] = str(exc)
+                continue
+            keep.add(path)
+            result.scored.append(pair)
+            result.scores.append(pair_json)
+    for old in layout.scores_dir().glob("*/*.json") if layout.scores_dir().exists() else []:
+        if old not in keep:
+            old.unlink()
+    result.long = leaderboard.collect_scores(layout.scores_dir())
+    result.wide = leaderboard.wide_table(result.long)
+    leaderboard.write_csv(result.wide, layout.leaderboard_csv())
+    leaderboard.write_html(result.long, layout.leaderboard_html())
+    outputs = [layout.leaderboard_csv(), layout.leaderboard_html(), *sorted(keep)]
+    write_json(
+        layout.root / "manifests" / "scores.json",
+        {"inputs": report_inputs(layout, tasks, models), "files": list_files(layout.root, outputs)},
+    )
+    return result

@@ -1,0 +1,2 @@
+"""Where things live under HEAR_HOME and how they are written: paths, atomic files,
+manifests, locks, and the error types every layer raises."""

@@ -1,0 +1,64 @@
+"""Truncated WAV files: a header that declares more audio than the file holds.
+
+libsndfile reads such a file without complaint (it shortens the data chunk to what is there),
+and a standardized clip is then padded with silence, which changes scores without a word. We
+read the RIFF header ourselves and refuse the file instead.
+"""
+
+import struct
+from pathlib import Path
+
+from hear_assets.lib.store.errors import TaskDataError
+
+UNSPECIFIED = (0, 0xFFFFFFFF)  # data sizes that streaming writers leave for "until the end"
+MAX_CHUNKS = 64  # chunks walked before the data chunk (real files have a handful)
+
+
+def frame_counts(path: Path) -> tuple[int, int] | None:
+    """``(declared, present)`` frames of a RIFF/RIFX WAVE file's data chunk.
+
+    None when the file is not such a WAVE file, has no ``fmt``/``data`` chunk before
+    ``MAX_CHUNKS`` chunks, or leaves its data size unspecified (0 or 0xFFFFFFFF, as writers
+    to a pipe do): there is nothing to compare then, and libsndfile judges the file alone.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            return None
+        order = "<" if head[:4] == b"RIFF" else ">"
+        block_align, pos = 0, 12
+        for _ in range(MAX_CHUNKS):
+            f.seek(pos)
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            chunk_id, chunk_size = chunk[:4], struct.unpack(f"{order}I", chunk[4:])[0]
+            if chunk_id == b"fmt ":
+                fmt = f.read(16)
+                if len(fmt) < 16:
+                    return None
+                block_align = struct.unpack(f"{order}H", fmt[12:14])[0]
+            elif chunk_id == b"data":
+                if block_align == 0 or chunk_size in UNSPECIFIED:
+                    return None
+                present = max(0, size - pos - 8)
+                return chunk_size // block_align, present // block_align
+            pos += 8 + chunk_size + (chunk_size & 1)
+    return None
+
+
+def truncation(path: Path) -> str | None:
+    """Why ``path`` is a WAVE file cut short of what its header declares, or None."""
+    counts = frame_counts(path)
+    if counts is None or counts[0] <= counts[1]:
+        return None
+    return f"truncated: its header declares {counts[0]} frames but the file holds {counts[1]}"
+
+
+def check_complete(path: Path) -> None:
+    """Raise TaskDataError, naming the file and both frame counts, if ``path`` is truncated."""
+    why = truncation(path)
+    if why:
+        raise TaskDataError(f"{path}: {why}; export or download it again")
