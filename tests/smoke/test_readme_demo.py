@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from hear_assets.cli import _leaderboard_text
+from hear_assets.cli.report import leaderboard_text
 from hear_assets.lib.grid import catalog
 from hear_assets.lib.store.layout import Layout
 from hear_assets.runner import run_grid
@@ -43,7 +43,7 @@ def test_the_readme_leaderboard_is_what_the_demo_prints(hear_home: Path) -> None
     with dg.instance_for_test() as instance:
         result = run_grid(instance, layout, list(tasks.values()), list(models.values()))
     assert not result.failures, result.failures
-    printed = _leaderboard_text(layout)
+    printed = leaderboard_text(layout)
     in_readme = readme.block_of(text)
     assert in_readme == printed, (
         f"README.md is stale: run `make readme`; the demo prints\n{printed}"

@@ -34,8 +34,8 @@ class TrainResult:
 
 
 def weights_dir(layout: Layout, model: str, task: str) -> Path:
-    """``weights/<model>/<task>/``."""
-    return layout.weights_dir() / model / task
+    """``weights/<model>/<task>/`` (``Layout.model_weights_dir``)."""
+    return layout.model_weights_dir(model, task)
 
 
 def checkpoint_for(layout: Layout, model: ModelSpec, task: str, test_split: str) -> Path:

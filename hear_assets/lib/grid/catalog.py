@@ -1,9 +1,10 @@
 """Every task and model of one HEAR_HOME: the built-ins plus ``registry/{tasks,models}.json``."""
 
 import json
+import shutil
 from pathlib import Path
 
-from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.store.errors import HearError, TaskDataError
 from hear_assets.lib.store.files import read_json, write_json
 from hear_assets.lib.store.layout import Layout
 from hear_assets.lib.tasks import TaskSpec, importer, unknown_task
@@ -54,7 +55,7 @@ def all_models(layout: Layout, include_retired: bool = False) -> dict[str, Model
 
 
 def _read_retired(layout: Layout, axis: str) -> list[str]:
-    path = layout.root / "registry" / f"retired-{axis}.json"
+    path = layout.retired_file(axis)
     return read_json(path) if path.exists() else []
 
 
@@ -88,4 +89,56 @@ def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[Ta
     if changed:
         entries = [t.to_json() for t in registered_tasks(layout).values()]
         save_registry(layout, "tasks", [*entries, spec.to_json()])
+    unretire(layout, "tasks", spec.name)
     return spec, changed
+
+
+def retire(layout: Layout, axis: str, name: str, purge: bool = False) -> None:
+    """Retire task or model ``name`` (``axis``: ``tasks`` or ``models``): it leaves the grid,
+    its files stay; ``purge`` also deletes its files and its registry entry."""
+    get_task(layout, name) if axis == "tasks" else get_model(layout, name)
+    write_json(layout.retired_file(axis), sorted({*_read_retired(layout, axis), name}))
+    if not purge:
+        return
+    found = layout.task_artifacts(name) if axis == "tasks" else layout.model_artifacts(name)
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    registered = registered_tasks(layout) if axis == "tasks" else registered_models(layout)
+    if name in registered:
+        save_registry(layout, axis, [v.to_json() for k, v in registered.items() if k != name])
+
+
+def unretire(layout: Layout, axis: str, name: str) -> None:
+    """Put a retired task or model back on the grid (added again)."""
+    retired = _read_retired(layout, axis)
+    if name in retired:
+        write_json(layout.retired_file(axis), [n for n in retired if n != name])
+
+
+def enable_recipe(layout: Layout, spec: TaskSpec) -> None:
+    """Register a recipe task (``tasks add --recipe``); its settings must match a known one."""
+    known = all_tasks(layout, include_retired=True)
+    if spec.name in known and known[spec.name].to_json() != spec.to_json():
+        raise TaskDataError(f"task name '{spec.name}' is taken by a task with other settings")
+    if spec.name not in registered_tasks(layout):
+        entries = [t.to_json() for t in registered_tasks(layout).values()]
+        save_registry(layout, "tasks", [*entries, spec.to_json()])
+    unretire(layout, "tasks", spec.name)
+
+
+def register_model(layout: Layout, spec: ModelSpec) -> bool:
+    """Register an outside model; False when the same spec is already registered. A taken
+    name with another spec is an error."""
+    known = all_models(layout, include_retired=True)
+    if spec.name in known:
+        if known[spec.name].to_json() == spec.to_json():
+            unretire(layout, "models", spec.name)
+            return False
+        raise HearError(f"model name '{spec.name}' is taken by another model; choose another")
+    entries = [m.to_json() for m in registered_models(layout).values()]
+    save_registry(layout, "models", [*entries, spec.to_json()])
+    unretire(layout, "models", spec.name)
+    return True

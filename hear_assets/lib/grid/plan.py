@@ -10,7 +10,7 @@ from hear_assets.lib.grid.stages import (
     failed_checks,
     stage_state,
 )
-from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.layout import Layout, pair_label
 from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
 
@@ -28,7 +28,7 @@ class Step:
         """``task``, ``model|task``, or ``all tasks`` for stages over the whole grid."""
         if not self.task:
             return "all tasks"
-        return self.task if self.model is None else f"{self.model}|{self.task}"
+        return self.task if self.model is None else pair_label(self.model, self.task)
 
 
 def _todo(states: list[str], names: tuple[str, ...], force: bool) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ def left_out(layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]) -> 
             for task in tasks:
                 why = per_task_blocker(task)
                 if why:
-                    out[f"{model.name}|{task.name}"] = why
+                    out[pair_label(model.name, task.name)] = why
     return out
 
 
@@ -85,7 +85,7 @@ def blocked_pairs(
         for model in models:
             failed = failed_checks(layout, task.name, model.name)
             if failed:
-                out[f"{model.name}|{task.name}"] = failed
+                out[pair_label(model.name, task.name)] = failed
     return out
 
 
@@ -120,7 +120,7 @@ def pair_steps(
         if any(stage_state(layout, s, task) != "done" for s in TASK_STAGES):
             continue
         for model in models:
-            if model.name in skipped or f"{model.name}|{task.name}" in skipped:
+            if model.name in skipped or pair_label(model.name, task.name) in skipped:
                 continue
             if failed_checks(layout, task.name, model.name) and not force:
                 continue  # blocked: reported by blocked_pairs

@@ -20,7 +20,7 @@ from hear_assets.lib.evaluation import mlp, predict, probe
 from hear_assets.lib.grid import graph
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
-from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.layout import Layout, pair_label
 from hear_assets.lib.store.locks import stage_lock
 from hear_assets.lib.store.manifest import (
     Manifest,
@@ -140,7 +140,7 @@ def _finish(
         raise TaskDataError(f"{stage} of {task.name}: an upstream stage has no output yet")
     m = Manifest(
         stage,
-        task.name if model is None else f"{model.name}|{task.name}",
+        task.name if model is None else pair_label(model.name, task.name),
         CODE_VERSIONS[stage],
         inputs,
         digest,
@@ -386,7 +386,7 @@ def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) ->
     inputs) until the stage succeeds, so a killed grid search resumes where it stopped."""
     inputs = current_inputs(layout, "predictions", task, model_spec)
     out = layout.predictions_dir(model_spec.name, task.name)
-    work = layout.root / "work" / "probe" / model_spec.name / task.name
+    work = layout.probe_work_dir(model_spec.name, task.name)
     settings = probe.ProbeSettings(
         kind=probe_kind(), cache=mlp.PointCache(work / digest_json(inputs)[:16])
     )
@@ -430,7 +430,7 @@ def _locked(stage: str, fn):
 
     def run(layout: Layout, task: TaskSpec, *args, **kwargs) -> StageResult:
         model = args[0] if args and isinstance(args[0], ModelSpec) else None
-        key = task.name if model is None else f"{model.name}|{task.name}"
+        key = task.name if model is None else pair_label(model.name, task.name)
         with stage_lock(layout.root, stage, key):
             return fn(layout, task, *args, **kwargs)
 

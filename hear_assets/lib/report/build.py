@@ -14,7 +14,7 @@ import pandas as pd
 from hear_assets.lib.evaluation import scoring
 from hear_assets.lib.report import leaderboard
 from hear_assets.lib.store.files import read_json, write_json
-from hear_assets.lib.store.layout import Layout
+from hear_assets.lib.store.layout import Layout, pair_label
 from hear_assets.lib.store.manifest import digest_json, files_intact, list_files, read_manifest
 from hear_assets.lib.tasks import TaskSpec
 from hear_models.registry import ModelSpec
@@ -113,13 +113,13 @@ def report_inputs(
         for mname in models:
             m = read_manifest(layout.root, "predictions", tname, mname)
             if m is not None:
-                out[f"{mname}|{tname}"] = m.digest
+                out[pair_label(mname, tname)] = m.digest
     return {"predictions": digest_json(out), "version": VERSION}
 
 
 def report_state(layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]) -> str:
     """``done`` when the leaderboard was computed from the current predictions."""
-    path = layout.root / "manifests" / "scores.json"
+    path = layout.scores_manifest()
     if not path.exists():
         return "missing"
     recorded = read_json(path)
@@ -147,7 +147,7 @@ def build_report(
     keep: set[Path] = set()
     for tname, task in tasks.items():
         for mname, model in models.items():
-            pair = f"{mname}|{tname}"
+            pair = pair_label(mname, tname)
             states = pair_states(task, model)
             if states[-1] == "missing":
                 result.missing.append(pair)
@@ -174,7 +174,7 @@ def build_report(
     leaderboard.write_html(result.long, layout.leaderboard_html())
     outputs = [layout.leaderboard_csv(), layout.leaderboard_html(), *sorted(keep)]
     write_json(
-        layout.root / "manifests" / "scores.json",
+        layout.scores_manifest(),
         {"inputs": report_inputs(layout, tasks, models), "files": list_files(layout.root, outputs)},
     )
     return result

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.store.layout import Layout
 
 
 @contextlib.contextmanager
 def stage_lock(root: Path, stage: str, key: str) -> Iterator[None]:
     """Hold the lock of ``stage`` for ``key`` (a task or ``model|task``) for the block."""
-    path = root / "locks" / f"{stage}.{key.replace('|', '.')}.lock"
+    path = Layout(root).lock_file(stage, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hear_assets.lib.store.files import read_json, write_json
+from hear_assets.lib.store.layout import Layout
 
 
 def digest_json(obj: Any) -> str:
@@ -38,9 +39,8 @@ class Manifest:
 
 
 def manifest_path(root: Path, stage: str, task: str, model: str | None = None) -> Path:
-    """Where a stage's manifest lives."""
-    base = root / "manifests" / stage
-    return (base / model / f"{task}.json") if model else (base / f"{task}.json")
+    """Where a stage's manifest lives (``Layout.manifest_file``)."""
+    return Layout(root).manifest_file(stage, task, model)
 
 
 def write_manifest(root: Path, m: Manifest, task: str, model: str | None = None) -> None:

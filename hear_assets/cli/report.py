@@ -1,0 +1,90 @@
+"""``hear-assets leaderboard``, ``export heareval`` and ``validate``: what the grid produced,
+and a module's HEAR API check."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from hear_assets.cli.common import layout as current_layout
+from hear_assets.cli.common import print_rows
+from hear_assets.lib.grid import catalog
+from hear_assets.lib.report import leaderboard
+from hear_assets.lib.store.layout import Layout
+from hear_models.api import HearError
+
+
+def leaderboard_text(layout: Layout, fmt: str = "table") -> str:
+    """The leaderboard as ``make demo`` prints it (or as csv or json)."""
+    long = (
+        leaderboard.collect_scores(layout.scores_dir())
+        if layout.scores_dir().exists()
+        else (leaderboard.collect_scores(layout.root / "nonexistent"))
+    )
+    wide = leaderboard.wide_table(long)
+    if fmt == "csv":
+        return wide.to_csv(index=False, float_format="%.6g").rstrip("\n")
+    if fmt == "json":
+        return json.dumps(long.to_dict(orient="records"), indent=1)
+    return leaderboard.format_table(wide)
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Print the leaderboard, or a paired bootstrap comparison of two models."""
+    layout = current_layout()
+    if not args.compare:
+        print(leaderboard_text(layout, args.format))
+        return 0
+    from hear_assets.lib.evaluation.significance import compare
+
+    names = [n.strip() for n in args.compare.split(",")]
+    if len(names) != 2:
+        raise HearError("--compare takes two model names: A,B")
+    a, b = (catalog.get_model(layout, n).name for n in names)
+    rows = []
+    for task in catalog.all_tasks(layout):
+        if not (layout.scores_file(a, task).exists() and layout.scores_file(b, task).exists()):
+            continue
+        c = compare(layout, task, a, b)
+        rows.append(
+            {
+                "task": task,
+                "metric": c.metric,
+                a: round(c.a, 4),
+                b: round(c.b, 4),
+                "diff_ci95": f"[{c.diff_ci95[0]:+.4f}, {c.diff_ci95[1]:+.4f}]",
+                "p": round(c.p_value, 4),
+                "better": {"a": a, "b": b}.get(c.better, "-"),
+            }
+        )
+    print_rows(rows, args.format == "json")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a module against the HEAR API as the original validator does."""
+    from hear_models.registry import ModelSpec
+    from hear_models.validate import validate
+
+    weights = str(Path(args.weights).resolve()) if args.weights else ""
+    report = validate(
+        ModelSpec("candidate", args.module, "outside", "unknown", 0, weights), args.device or "cpu"
+    )
+    print(report.text())
+    if not report.ok:
+        sys.stderr.write(f"hear-assets: error: {args.module}: {report.errors[0]}\n")
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one pair's embeddings in the original kit's layout."""
+    from hear_assets.lib.report.export import export_heareval
+
+    layout = current_layout()
+    catalog.get_task(layout, args.task)
+    catalog.get_model(layout, args.model)
+    rows = export_heareval(
+        layout.task_dir(args.task), layout.embeddings_dir(args.model, args.task), Path(args.out)
+    )
+    print(f"wrote {args.out}: " + ", ".join(f"{s} {n} rows" for s, n in rows.items()))
+    return 0

@@ -1,0 +1,68 @@
+"""``hear-assets run``: materialize what is missing or stale, with a progress bar."""
+
+import argparse
+import sys
+import time
+
+from hear_assets.cli.common import layout as current_layout
+from hear_assets.cli.common import names
+from hear_assets.cli.report import leaderboard_text
+from hear_assets.instance import ensure_dagster_home
+from hear_assets.lib.grid import catalog
+
+
+class Progress:
+    """A one-line-per-step progress bar on stderr."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+
+    def step(self, label: str, seconds: float, error: str | None = None) -> None:
+        """Report one finished step."""
+        self.done += 1
+        self.total = max(self.total, self.done)
+        width = 24
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        status = "FAILED" if error else f"{seconds:.1f} s"
+        sys.stderr.write(f"[{bar}] {self.done}/{self.total} {label} ({status})\n")
+        sys.stderr.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Materialize every missing or stale stage of the selected pairs, then scores."""
+    import dagster as dg
+
+    from hear_assets.runner import planned_steps, run_grid
+
+    layout = current_layout()
+    ensure_dagster_home()
+    tasks = names(args.tasks, catalog.all_tasks(layout), lambda n: catalog.get_task(layout, n))
+    models = names(args.models, catalog.all_models(layout), lambda n: catalog.get_model(layout, n))
+    parallel = args.parallel or 1
+    if args.dask_scheduler:
+        from hear_assets.runner import dask_threads
+
+        threads = dask_threads(args.dask_scheduler)  # fails before any work without a scheduler
+        parallel = args.parallel or threads
+    bar = Progress(planned_steps(layout, tasks, models, args.force) + 1)
+    with dg.DagsterInstance.get() as instance:
+        result = run_grid(
+            instance,
+            layout,
+            tasks,
+            models,
+            args.force,
+            parallel,
+            args.device or "",
+            on_step=bar.step,
+            dask_scheduler=args.dask_scheduler or "",
+        )
+    if result.steps == 0:
+        sys.stderr.write("nothing to do: every stage is up to date\n")
+    print(leaderboard_text(layout))
+    for label, why in result.left_out.items():
+        sys.stderr.write(f"hear-assets: left out: {label}: {why} (not applicable, not failed)\n")
+    for label, err in result.failures.items():
+        sys.stderr.write(f"hear-assets: error: {label}: {err}\n")
+    return 1 if result.failures else 0
