@@ -59,7 +59,7 @@ def test_default_probe_never_loses_to_the_logistic_regression_on_badly_scaled_in
     rng = np.random.default_rng(5)
     x = np.concatenate([x, rng.normal(1e5, 1e4, (400, 24)).astype(np.float32)], axis=1)
     tr, va, te = slice(0, 240), slice(240, 320), slice(320, 400)
-    fitted = probe.fit_probe("auto", x[tr], y[tr], x[va], top1(y[va]), False)
+    fitted = probe.fit_probe("auto", probe.ProbeData(x[tr], y[tr], x[va], top1(y[va]), False))
     assert set(fitted.candidates) == {"logreg", "mlp"}
     linear = fitted.candidates["logreg"]
     assert fitted.valid_score >= linear.valid_score
@@ -68,7 +68,9 @@ def test_default_probe_never_loses_to_the_logistic_regression_on_badly_scaled_in
     assert acc >= metrics.top1_acc(y[te], linear.predict(x[te])) - 0.05
     assert acc > 0.75
     raw = probe.fit_probe(
-        "hear", x[tr], y[tr], x[va], top1(y[va]), False, hear_points=[replace(SMALL, lr=1e-3)]
+        "hear",
+        probe.ProbeData(x[tr], y[tr], x[va], top1(y[va]), False),
+        hear_points=[replace(SMALL, lr=1e-3)],
     )
     assert raw.kind == "hear_mlp" and set(raw.candidates) == {"hear_mlp"}
     # The original's failure: near chance (0.25 for 4 classes) where ours is not.
@@ -79,17 +81,14 @@ def test_finished_grid_points_are_reused_from_the_cache(tmp_path: Path) -> None:
     x, y = blobs(200, 12, 3, 2)
     points = [SMALL, replace(SMALL, lr=1e-3)]
     cache = mlp.PointCache(tmp_path)
-    first = probe.fit_mlp_probe(
-        x[:150], y[:150], x[150:], top1(y[150:]), False, True, points, "mlp", cache=cache
-    )
+    data = probe.ProbeData(x[:150], y[:150], x[150:], top1(y[150:]), False, True)
+    first = probe.fit_mlp_probe(data, points, "mlp", cache=cache)
     assert len(list(tmp_path.glob("*.npz"))) == 2
     calls = []
     original = mlp.train_point
     try:
         mlp.train_point = lambda *a, **k: calls.append(a) or original(*a, **k)
-        again = probe.fit_mlp_probe(
-            x[:150], y[:150], x[150:], top1(y[150:]), False, True, points, "mlp", cache=cache
-        )
+        again = probe.fit_mlp_probe(data, points, "mlp", cache=cache)
     finally:
         mlp.train_point = original
     assert calls == []
@@ -100,8 +99,10 @@ def test_finished_grid_points_are_reused_from_the_cache(tmp_path: Path) -> None:
 def test_unknown_probe_is_a_clear_error() -> None:
     x, y = blobs(20, 4, 2, 3)
     with pytest.raises(ValueError, match="unknown probe 'svm'"):
-        probe.fit_probe("svm", x, y, x, top1(y), False)
-    assert not math.isnan(probe.fit_probe("logreg", x, y, x, top1(y), False).valid_score)
+        probe.fit_probe("svm", probe.ProbeData(x, y, x, top1(y), False))
+    assert not math.isnan(
+        probe.fit_probe("logreg", probe.ProbeData(x, y, x, top1(y), False)).valid_score
+    )
 
 
 def test_hear_probe_retrains_the_first_folds_choice_on_later_folds() -> None:

@@ -30,7 +30,9 @@ def test_probe_survives_badly_scaled_embeddings() -> None:
     x, y = blobs(300, 64, 5, 2, scale=1e4)
     x[:, 0] += 1e7  # one huge constant-ish dimension
     fitted = probe.fit_logreg_probe(
-        x[:200], y[:200], x[200:], lambda p: (metrics.top1_acc(y[200:], p), {}), False
+        probe.ProbeData(
+            x[:200], y[:200], x[200:], lambda p: (metrics.top1_acc(y[200:], p), {}), False
+        )
     )
     acc = (fitted.predict(x[200:]).argmax(1) == y[200:].argmax(1)).mean()
     assert acc > 0.8
@@ -42,9 +44,8 @@ def test_multilabel_probe_scores_every_label() -> None:
     x, y1 = blobs(200, 32, 4, 3)
     y = y1.copy()
     y[:, 3] = (x[:, 0] > 0).astype(np.float32)  # a second, independent label
-    fitted = probe.fit_logreg_probe(
-        x[:150], y[:150], x[150:], lambda p: (metrics.mean_average_precision(y[150:], p), {}), True
-    )
+    score = lambda p: (metrics.mean_average_precision(y[150:], p), {})  # noqa: E731
+    fitted = probe.fit_logreg_probe(probe.ProbeData(x[:150], y[:150], x[150:], score, True))
     p = fitted.predict(x[150:])
     assert p.shape == (50, 4)
     assert ((p >= 0) & (p <= 1)).all()

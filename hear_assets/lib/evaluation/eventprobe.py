@@ -16,10 +16,10 @@ import pandas as pd
 from hear_assets.lib.embedding.embed import load_split, split_dir
 from hear_assets.lib.evaluation import eventmetrics, postprocess
 from hear_assets.lib.evaluation import probe as probelib
-from hear_assets.lib.evaluation.metrics import higher_is_better
+from hear_assets.lib.evaluation.metrics import higher_is_better, selection_key
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_path
-from hear_assets.lib.tasks.folds import fold_plan, prediction_file
+from hear_assets.lib.tasks.folds import prediction_file
 from hear_assets.lib.tasks.taskfiles import read_split_json, read_vocabulary
 
 
@@ -58,19 +58,21 @@ def to_events(probs: np.ndarray, index: dict, vocab: list[str], pp: dict) -> dic
 
 
 def _valid_scorer(ref: dict, index: dict, vocab: list[str], metric: str, grid: list[dict]):
-    sign = 1.0 if higher_is_better(metric) else -1.0
+    """The score of frame probabilities at the post-processing grid point that scores best
+    (``metrics.selection_key``; an undefined value counts as 0), and that point."""
+    hib = higher_is_better(metric)
 
     def score(probs: np.ndarray) -> tuple[float, dict[str, Any]]:
-        best, best_pp = -math.inf, grid[0]
+        best, best_key, best_pp = math.nan, -math.inf, grid[0]
         for pp in grid:
             counts = eventmetrics.file_counts(
                 ref, to_events(probs, index, vocab, pp), vocab, [metric]
             )
             value = eventmetrics.metrics_from_counts(counts, np.arange(len(ref)))[metric]
             value = 0.0 if math.isnan(value) else value
-            if sign * value > best:
-                best, best_pp = sign * value, pp
-        return sign * best, {"postprocessing": dict(best_pp)}
+            if selection_key(value, hib) > best_key:
+                best, best_key, best_pp = value, selection_key(value, hib), pp
+        return best, {"postprocessing": dict(best_pp)}
 
     return score
 
@@ -97,36 +99,26 @@ def predict_events(
             )
         return cache[(where, split)]
 
-    folds: dict[str, Any] = {}
-    for test, valid, train in fold_plan(meta):
+    def fold_of(test: str, valid: str, train: list[str]) -> probelib.Fold:
         x_tr = np.concatenate([load(test, s)[0] for s in train])
         y_tr = np.concatenate([load(test, s)[1] for s in train])
         x_va, _, idx_va, lab_va = load(test, valid)
-        scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
-        fitted = probelib.fit_probe(
-            settings.kind,
-            x_tr,
-            y_tr,
-            x_va,
-            scorer,
-            True,
-            higher_is_better(metric),
-            settings.c_grid,
-            settings.hear_points(meta, folds),
-            settings.cache,
-            f"{test}-",
-        )
         x_te, _, idx_te, lab_te = load(test, test)
-        table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
-        table.insert(0, "timestamp_ms", idx_te["timestamps_ms"])
-        table.insert(0, "filename", idx_te["frame_file"])
-        with atomic_path(out / prediction_file(test)) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.7g")
         ref_te = reference_events(lab_te)
 
-        def test_score(cand, x=x_te, idx=idx_te, ref=ref_te) -> float:
-            pp = [cand.extra["postprocessing"]]
-            return _valid_scorer(ref, idx, vocab, metric, pp)(cand.predict(x))[0]
+        def write(fitted: probelib.FittedProbe) -> None:
+            table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
+            table.insert(0, "timestamp_ms", idx_te["timestamps_ms"])
+            table.insert(0, "filename", idx_te["frame_file"])
+            with atomic_path(out / prediction_file(test)) as tmp:
+                table.to_csv(tmp, index=False, float_format="%.7g")
 
-        folds[test] = probelib.fold_record(fitted, valid, train, test_score)
-    return folds
+        def test_score(cand: probelib.FittedProbe) -> float:
+            pp = [cand.extra["postprocessing"]]
+            return _valid_scorer(ref_te, idx_te, vocab, metric, pp)(cand.predict(x_te))[0]
+
+        scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
+        data = probelib.ProbeData(x_tr, y_tr, x_va, scorer, True, higher_is_better(metric))
+        return probelib.Fold(data, write, test_score)
+
+    return probelib.fit_folds(meta, settings, fold_of)

@@ -118,3 +118,9 @@ SCENE_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 def higher_is_better(metric: str) -> bool:
     """False for error rates."""
     return metric not in LOWER_IS_BETTER
+
+
+def selection_key(score: float, higher_is_better: bool) -> float:
+    """What every model selection here maximizes (probe grids, families, event
+    post-processing): the score, negated for error rates; NaN is worst."""
+    return -math.inf if math.isnan(score) else (score if higher_is_better else -score)

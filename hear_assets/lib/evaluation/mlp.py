@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import ParameterGrid
 
+from hear_assets.lib.evaluation import metrics
 from hear_assets.lib.store.files import atomic_path
 
 VERSION = "1"
@@ -89,11 +90,6 @@ FAST_POINTS = (
 )
 
 ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
-
-
-def selection_key(score: float, higher_is_better: bool) -> float:
-    """What model selection maximizes: the score, negated for error rates; NaN is worst."""
-    return -math.inf if math.isnan(score) else (score if higher_is_better else -score)
 
 
 @dataclass
@@ -220,7 +216,7 @@ def train_point(
             score, extra = math.nan, {}
         else:
             score, extra = score_valid(predict_probs(net, x_valid, multilabel))
-        key = selection_key(score, higher_is_better)
+        key = metrics.selection_key(score, higher_is_better)
         if key > best_key:
             best_key, best_score, best_epoch, best_extra = key, score, epoch, extra
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}

@@ -61,33 +61,34 @@ def predict_scene(
         return cache[(where, split)]
 
     multilabel = meta["prediction_type"] == "multilabel"
-    scorer = SCENE_METRICS[meta["evaluation"][0]]
-    folds: dict[str, Any] = {}
-    for test, valid, train in fold_plan(meta):
+    metric = meta["evaluation"][0]
+    scorer = SCENE_METRICS[metric]
+
+    def fold_of(test: str, valid: str, train: list[str]) -> probelib.Fold:
         x_tr, y_tr = _stack([load(test, s) for s in train])
         x_va, y_va, _ = load(test, valid)
         x_te, y_te, files = load(test, test)
-        fitted = probelib.fit_probe(
-            settings.kind,
-            x_tr,
-            y_tr,
-            x_va,
-            lambda p, y=y_va: (scorer(y, p), {}),
-            multilabel,
-            higher_is_better(meta["evaluation"][0]),
-            settings.c_grid,
-            settings.hear_points(meta, folds),
-            settings.cache,
-            f"{test}-",
+
+        def write(fitted: probelib.FittedProbe) -> None:
+            table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
+            table.insert(0, "filename", files)
+            with atomic_path(out / prediction_file(test)) as tmp:
+                table.to_csv(tmp, index=False, float_format="%.7g")
+
+        return probelib.Fold(
+            probelib.ProbeData(
+                x_tr,
+                y_tr,
+                x_va,
+                lambda p: (scorer(y_va, p), {}),
+                multilabel,
+                higher_is_better(metric),
+            ),
+            write,
+            lambda cand: float(scorer(y_te, cand.predict(x_te))),
         )
-        table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
-        table.insert(0, "filename", files)
-        with atomic_path(out / prediction_file(test)) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.7g")
-        folds[test] = probelib.fold_record(
-            fitted, valid, train, lambda c, x=x_te, y=y_te: float(scorer(y, c.predict(x)))
-        )
-    return folds
+
+    return probelib.fit_folds(meta, settings, fold_of)
 
 
 def clip_vectors(emb_dir: Path, split: str) -> dict[str, np.ndarray]:

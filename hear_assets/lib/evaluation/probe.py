@@ -22,6 +22,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from hear_assets.lib.evaluation import mlp
+from hear_assets.lib.evaluation.metrics import selection_key
+from hear_assets.lib.evaluation.mlp import ValidScorer
+from hear_assets.lib.tasks.folds import fold_plan
 
 log = logging.getLogger(__name__)
 VERSION = "2"
@@ -114,33 +117,37 @@ def _binary_scorer(z: np.ndarray, y: np.ndarray, c: float, seed: int):
     return lambda q: clf.predict_proba(q)[:, 1].astype(np.float32)
 
 
-ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
+@dataclass(frozen=True)
+class ProbeData:
+    """One evaluation's inputs to a probe.
 
-
-def fit_logreg_probe(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_valid: np.ndarray,
-    score_valid: ValidScorer,
-    multilabel: bool,
-    higher_is_better: bool = True,
-    c_grid: tuple[float, ...] = DEFAULT_C_GRID,
-    seed: int = 0,
-    scaler: Standardizer | None = None,
-) -> FittedProbe:
-    """Fit one logistic regression per ``C`` and keep the best on validation.
-
-    Args:
+    Attributes:
         x_train, x_valid: ``(N, D)`` embeddings.
         y_train: ``(N, K)`` one-/multi-hot targets.
         score_valid: scores validation probabilities ``(N_valid, K)``; returns the score and
             any choice made along the way (e.g. event post-processing), kept with the probe.
         multilabel: one sigmoid per label instead of a softmax.
         higher_is_better: False for error rates.
-        c_grid: inverse regularization strengths to try.
-        seed: random state of the solver.
-        scaler: the training split's standardizer, if already fitted.
     """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    score_valid: ValidScorer
+    multilabel: bool
+    higher_is_better: bool = True
+
+
+def fit_logreg_probe(
+    data: ProbeData,
+    c_grid: tuple[float, ...] = DEFAULT_C_GRID,
+    seed: int = 0,
+    scaler: Standardizer | None = None,
+) -> FittedProbe:
+    """Fit one logistic regression per ``C`` (inverse regularization) and keep the best on
+    validation; ``scaler`` is the training split's standardizer if already fitted."""
+    x_train, y_train, x_valid = data.x_train, data.y_train, data.x_valid
+    multilabel, score_valid = data.multilabel, data.score_valid
     start = time.perf_counter()
     scaler = scaler or Standardizer.fit(x_train)
     z_train = scaler(x_train)
@@ -164,7 +171,7 @@ def fit_logreg_probe(
         score, extra = score_valid(probe.predict(x_valid)) if len(x_valid) else (math.nan, {})
         probe.valid_score, probe.extra = score, extra
         curve.append({"probe": "logreg", "C": c, "valid_score": score, **extra})
-        key = mlp.selection_key(score, higher_is_better)
+        key = selection_key(score, data.higher_is_better)
         if best is None or key > best_key:
             best, best_key = probe, key
     assert best is not None
@@ -179,12 +186,7 @@ def _raw(x: np.ndarray) -> np.ndarray:
 
 
 def fit_mlp_probe(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_valid: np.ndarray,
-    score_valid: ValidScorer,
-    multilabel: bool,
-    higher_is_better: bool,
+    data: ProbeData,
     points: Sequence[mlp.MlpPoint],
     kind: str,
     transform: Callable[[np.ndarray], np.ndarray] = _raw,
@@ -196,6 +198,8 @@ def fit_mlp_probe(
 
     Finished points are read from / written to ``cache``, so a killed grid resumes.
     """
+    x_train, y_train, x_valid = data.x_train, data.y_train, data.x_valid
+    multilabel, higher_is_better = data.multilabel, data.higher_is_better
     start = time.perf_counter()
     z_train, z_valid = transform(x_train), transform(x_valid)
     n_in, n_out = z_train.shape[1], y_train.shape[1]
@@ -208,7 +212,14 @@ def fit_mlp_probe(
         res = cache.get(key, point)
         if res is None:
             res = mlp.train_point(
-                z_train, y_train, z_valid, score_valid, multilabel, point, higher_is_better, seed
+                z_train,
+                y_train,
+                z_valid,
+                data.score_valid,
+                multilabel,
+                point,
+                higher_is_better,
+                seed,
             )
             cache.put(key, res)
         curve.append(
@@ -222,7 +233,7 @@ def fit_mlp_probe(
                 **res.extra,
             }
         )
-        k = mlp.selection_key(res.valid_score, higher_is_better)
+        k = selection_key(res.valid_score, higher_is_better)
         if best is None or k > best_key:
             best, best_key = res, k
     assert best is not None
@@ -244,19 +255,14 @@ PROBES = ("auto", "logreg", "hear")
 
 def _better(a: FittedProbe, b: FittedProbe, higher_is_better: bool) -> bool:
     """Whether ``a`` scored strictly better than ``b`` on validation (NaN is worst)."""
-    return mlp.selection_key(a.valid_score, higher_is_better) > mlp.selection_key(
+    return selection_key(a.valid_score, higher_is_better) > selection_key(
         b.valid_score, higher_is_better
     )
 
 
 def fit_probe(
     kind: str,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_valid: np.ndarray,
-    score_valid: ValidScorer,
-    multilabel: bool,
-    higher_is_better: bool = True,
+    data: ProbeData,
     c_grid: tuple[float, ...] = DEFAULT_C_GRID,
     hear_points: Sequence[mlp.MlpPoint] | None = None,
     cache: mlp.PointCache | None = None,
@@ -269,22 +275,21 @@ def fit_probe(
     (span-projected) inputs; the logistic regression wins ties. ``logreg``: only the
     logistic regression. ``hear``: the original kit's MLP grid on raw embeddings.
     """
-    args = (x_train, y_train, x_valid, score_valid, multilabel, higher_is_better)
     if kind == "logreg":
-        best = fit_logreg_probe(*args, c_grid=c_grid, seed=seed)
+        best = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
         best.candidates = {"logreg": best}
         return best
     if kind == "hear":
         points = list(hear_points) if hear_points is not None else mlp.hear_points()
-        best = fit_mlp_probe(*args, points, "hear_mlp", _raw, cache, cache_prefix, seed)
+        best = fit_mlp_probe(data, points, "hear_mlp", _raw, cache, cache_prefix, seed)
         best.candidates = {"hear_mlp": best}
         return best
     if kind != "auto":
         raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
-    scaler = Standardizer.fit(x_train)
-    linear = fit_logreg_probe(*args, c_grid=c_grid, seed=seed, scaler=scaler)
-    net = fit_mlp_probe(*args, mlp.FAST_POINTS, "mlp", scaler, cache, cache_prefix, seed)
-    best = net if _better(net, linear, higher_is_better) else linear
+    scaler = Standardizer.fit(data.x_train)
+    linear = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+    net = fit_mlp_probe(data, mlp.FAST_POINTS, "mlp", scaler, cache, cache_prefix, seed)
+    best = net if _better(net, linear, data.higher_is_better) else linear
     chosen = FittedProbe(
         best.kind,
         best.hparams,
@@ -359,3 +364,35 @@ class ProbeSettings:
         first = dict(next(iter(done.values()))["hparams"])
         first.pop("best_epoch", None)
         return [p for p in points if asdict(p) == first] or points[:1]
+
+
+@dataclass
+class Fold:
+    """One evaluation of a task, ready for a probe: its data, how to write its prediction file
+    from the fitted probe, and how to score a candidate on its test split."""
+
+    data: ProbeData
+    write: Callable[[FittedProbe], None]
+    test_score: Callable[[FittedProbe], float]
+
+
+def fit_folds(
+    meta: dict, settings: ProbeSettings, fold_of: Callable[[str, str, list[str]], Fold]
+) -> dict[str, Any]:
+    """Fit and write one probe per evaluation of ``meta``'s fold plan; return each test
+    split's ``fold_record`` (what ``probe.json`` keeps). ``fold_of(test, valid, train)``
+    builds an evaluation's ``Fold``."""
+    folds: dict[str, Any] = {}
+    for test, valid, train in fold_plan(meta):
+        fold = fold_of(test, valid, train)
+        fitted = fit_probe(
+            settings.kind,
+            fold.data,
+            settings.c_grid,
+            settings.hear_points(meta, folds),
+            settings.cache,
+            f"{test}-",
+        )
+        fold.write(fitted)
+        folds[test] = fold_record(fitted, valid, train, fold.test_score)
+    return folds
