@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
+from hear_assets.assets.settings import observe_settings
 from hear_assets.executors import dask_executor
 from hear_assets.lib.grid import catalog
 from hear_assets.lib.grid.plan import multitask_steps, pair_steps, task_steps
@@ -103,6 +104,7 @@ def tick_requests(context: dg.SensorEvaluationContext, layout: Layout) -> dg.Sen
     everything missing or stale that is ready (``grid_requests``), and ``scores`` once nothing
     is left to run or in flight. The daemon queues the runs under the pool limits."""
     reap_dead_runs(context.instance)  # a killed `hear-assets run` must not look busy for ever
+    observe_settings(context.instance, str(layout.root))  # so the UI sees changed settings
     requests = grid_requests(layout)
     busy = context.instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT))
     tasks, models = catalog.all_tasks(layout), catalog.all_models(layout)

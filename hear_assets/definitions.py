@@ -5,6 +5,7 @@ import dagster as dg
 from hear_assets.assets.models import learned_weights, multitask_weights
 from hear_assets.assets.pairs import embeddings, predictions
 from hear_assets.assets.scores import scores
+from hear_assets.assets.settings import SETTINGS_ASSETS
 from hear_assets.assets.tasks import task_audio, task_raw, task_splits
 from hear_assets.automation import (
     grid_sensor,
@@ -18,6 +19,7 @@ from hear_assets.automation import (
 from hear_assets.resources import HearHome, ModelsResource
 
 ASSETS = [
+    *SETTINGS_ASSETS,
     task_raw,
     task_audio,
     task_splits,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from hear_assets.assets.settings import observe_settings
 from hear_assets.definitions import ASSETS, pair_dask_job_def
 from hear_assets.executors import dask_run_config
 from hear_assets.lib.grid import catalog, graph
@@ -192,6 +193,7 @@ def run_grid(
     steps execute on that dask cluster.
     """
     sync_partitions(instance, layout)
+    observe_settings(instance, str(layout.root))
     dead = reap_dead_runs(instance)
     if dead:
         log.info("marked %d runs of interrupted hear-assets processes as failed", len(dead))

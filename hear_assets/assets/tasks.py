@@ -14,6 +14,7 @@ from hear_assets.resources import HearHome
     partitions_def=task_partitions,
     group_name="tasks",
     pool="download",
+    deps=graph.reads("task_raw"),
     code_version=stages.CODE_VERSIONS["task_raw"],
 )
 def task_raw(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeResult:

@@ -18,11 +18,12 @@ PARTITIONS = {"task": dg.DynamicPartitionsDefinition, "pair": dg.MultiPartitions
 def test_the_assets_are_the_table() -> None:
     asset_graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in asset_graph.get_all_asset_keys()}
-    assert keys == set(graph.GRAPH)
+    assert keys == set(graph.GRAPH) | set(graph.SETTINGS.values())
     versions = {**stages.CODE_VERSIONS, "scores": report.VERSION}
     for name, stage in graph.GRAPH.items():
         node = asset_graph.get(dg.AssetKey(name))
-        assert {k.to_user_string() for k in node.parent_keys} == set(stage.reads), name
+        parents = {k.to_user_string() for k in node.parent_keys}
+        assert parents == set(stage.reads) | {graph.SETTINGS[s] for s in stage.settings}, name
         assert node.code_version == versions[name], name
         if stage.partitions:
             assert isinstance(node.partitions_def, PARTITIONS[stage.partitions]), name

@@ -2,9 +2,9 @@
 
 Both the planner's input digests (``stages.current_inputs``, which decide done/stale/missing
 for ``hear-assets run``, the sensor and the nightly run) and the Dagster assets' ``deps`` (the
-lineage and staleness the UI shows) are derived from ``GRAPH``; a test compares it with the
-resolved asset graph. Each stage's code version is the ``VERSION`` of the module whose code it
-runs (``stages.CODE_VERSIONS``), next to that code.
+lineage and staleness the UI shows) are derived from ``GRAPH``; tests compare it with the
+resolved asset graph and check that both call the same assets stale. Each stage's code version
+is the ``VERSION`` of the module whose code it runs (``stages.CODE_VERSIONS``).
 """
 
 from dataclasses import dataclass
@@ -56,6 +56,13 @@ PAIR_STAGES = ("embeddings", "predictions")  # every model's pair stages (weight
 UNPARTITIONED = tuple(n for n, s in GRAPH.items() if not s.partitions)
 
 
+# Each setting is also an observable source asset (group ``settings``) whose data version is
+# the setting's digest, so that the UI calls stale what ``hear-assets run`` calls stale.
+SETTINGS = {"spec": "task_spec", "model": "model_spec", "probe": "probe_setting"}
+
+
 def reads(stage: str) -> list[str]:
-    """The upstream stages of ``stage``: its assets' ``deps``."""
-    return list(GRAPH[stage].reads)
+    """What ``stage`` reads: its upstream stages and the source assets of its settings (its
+    asset's ``deps``)."""
+    node = GRAPH[stage]
+    return [*node.reads, *(SETTINGS[s] for s in node.settings)]
