@@ -19,34 +19,29 @@ from hear_assets.partitions import model_partitions, task_partitions
 from hear_assets.resources import HearHome
 
 
-def setting_versions(layout: Layout, instance: dg.DagsterInstance) -> dict[str, dict]:
-    """Each settings asset's current data versions: ``{asset: {partition or None: digest}}``,
-    for the partitions the instance knows."""
-    tasks, models = catalog.all_tasks(layout), catalog.all_models(layout)
-    have_tasks = set(instance.get_dynamic_partitions("task"))
-    have_models = set(instance.get_dynamic_partitions("model"))
-    return {
-        "task_spec": {
-            n: stages.setting_digests(t, None)["spec"]()
-            for n, t in tasks.items()
-            if n in have_tasks
-        },
-        "model_spec": {n: stages.model_identity(m) for n, m in models.items() if n in have_models},
-        "probe_setting": {None: stages.probe_kind()},
-    }
+def task_versions(layout: Layout, instance: dg.DagsterInstance) -> dict[str, str]:
+    """Each known task partition's spec digest (``stages.task_identity``)."""
+    have = set(instance.get_dynamic_partitions("task"))
+    return {n: stages.task_identity(t) for n, t in catalog.all_tasks(layout).items() if n in have}
+
+
+def model_versions(layout: Layout, instance: dg.DagsterInstance) -> dict[str, str]:
+    """Each known model partition's identity digest (spec and weights bytes)."""
+    have = set(instance.get_dynamic_partitions("model"))
+    return {n: stages.model_identity(m) for n, m in catalog.all_models(layout).items() if n in have}
 
 
 def task_spec(context: dg.AssetExecutionContext, home: HearHome) -> dg.DataVersionsByPartition:
     """Each task's spec (type, duration, metrics, splits, source settings), as its digest;
     ``task_raw`` reads it."""
-    versions = setting_versions(home.layout(), context.instance)["task_spec"]
+    versions = task_versions(home.layout(), context.instance)
     return dg.DataVersionsByPartition({k: dg.DataVersion(v) for k, v in versions.items()})
 
 
 def model_spec(context: dg.AssetExecutionContext, home: HearHome) -> dg.DataVersionsByPartition:
     """Each model's identity (its spec and the bytes of its weights file), as its digest; the
     weights and embeddings of its pairs read it."""
-    versions = setting_versions(home.layout(), context.instance)["model_spec"]
+    versions = model_versions(home.layout(), context.instance)
     return dg.DataVersionsByPartition({k: dg.DataVersion(v) for k, v in versions.items()})
 
 
@@ -73,7 +68,12 @@ def observe_settings(instance: dg.DagsterInstance, home_root: str) -> int:
     as their inputs and the UI calls stale what the planner calls stale. Reported as runless
     observations of the settings assets (no run, nothing when nothing changed), with the data
     version their own observation would give; returns how many were recorded."""
-    current = setting_versions(Layout(Path(home_root)), instance)
+    layout = Layout(Path(home_root))
+    current = {
+        "task_spec": task_versions(layout, instance),
+        "model_spec": model_versions(layout, instance),
+        "probe_setting": {None: stages.probe_kind()},
+    }
     recorded = 0
     for name, versions in current.items():
         for part, version in versions.items():

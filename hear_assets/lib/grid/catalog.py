@@ -80,6 +80,12 @@ def save_registry(layout: Layout, axis: str, entries: list[dict]) -> None:
     write_json(layout.registry_file(axis), sorted(entries, key=lambda e: e["name"]))
 
 
+def _register(layout: Layout, axis: str, entry: dict) -> None:
+    """Add one entry to ``registry/<axis>.json``."""
+    current = registered_tasks(layout) if axis == "tasks" else registered_models(layout)
+    save_registry(layout, axis, [*(v.to_json() for v in current.values()), entry])
+
+
 def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[TaskSpec, bool]:
     """Import a HEAR 2021 task folder or .tar.gz (``tasks.importer``) and register it; return
     its spec and whether anything changed (identical content again is a no-op)."""
@@ -87,8 +93,7 @@ def import_task(path: Path, layout: Layout, name: str | None = None) -> tuple[Ta
         path, layout, name, all_tasks(layout, include_retired=True)
     )
     if changed:
-        entries = [t.to_json() for t in registered_tasks(layout).values()]
-        save_registry(layout, "tasks", [*entries, spec.to_json()])
+        _register(layout, "tasks", spec.to_json())
     unretire(layout, "tasks", spec.name)
     return spec, changed
 
@@ -124,8 +129,7 @@ def enable_recipe(layout: Layout, spec: TaskSpec) -> None:
     if spec.name in known and known[spec.name].to_json() != spec.to_json():
         raise TaskDataError(f"task name '{spec.name}' is taken by a task with other settings")
     if spec.name not in registered_tasks(layout):
-        entries = [t.to_json() for t in registered_tasks(layout).values()]
-        save_registry(layout, "tasks", [*entries, spec.to_json()])
+        _register(layout, "tasks", spec.to_json())
     unretire(layout, "tasks", spec.name)
 
 
@@ -138,7 +142,6 @@ def register_model(layout: Layout, spec: ModelSpec) -> bool:
             unretire(layout, "models", spec.name)
             return False
         raise HearError(f"model name '{spec.name}' is taken by another model; choose another")
-    entries = [m.to_json() for m in registered_models(layout).values()]
-    save_registry(layout, "models", [*entries, spec.to_json()])
+    _register(layout, "models", spec.to_json())
     unretire(layout, "models", spec.name)
     return True

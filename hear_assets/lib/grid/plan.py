@@ -3,11 +3,14 @@
 from dataclasses import dataclass
 
 from hear_assets.lib.embedding.training import per_task_blocker
+from hear_assets.lib.grid.catalog import all_tasks
 from hear_assets.lib.grid.stages import (
     PAIR_STAGES,
     TASK_STAGES,
     current_inputs,
     failed_checks,
+    multitask_state,
+    multitask_tasks,
     stage_state,
 )
 from hear_assets.lib.store.layout import Layout, pair_label
@@ -58,9 +61,6 @@ def left_out(layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec]) -> 
     A multi-task model needs a ready scene or event task with train/valid/test splits; a
     per-task model needs a training split beside each evaluation's test and valid splits.
     """
-    from hear_assets.lib.grid.catalog import all_tasks
-    from hear_assets.lib.grid.stages import multitask_tasks
-
     out = {}
     for model in models:
         if model.training == "all_tasks":
@@ -93,9 +93,6 @@ def multitask_steps(
     layout: Layout, tasks: list[TaskSpec], models: list[ModelSpec], force: bool = False
 ) -> list[Step]:
     """One ``multitask_weights`` run if a selected multi-task model's weights are not current."""
-    from hear_assets.lib.grid.catalog import all_tasks
-    from hear_assets.lib.grid.stages import multitask_state
-
     every = list(all_tasks(layout).values())
     skipped = left_out(layout, tasks, models)
     wanted = [m for m in models if m.training == "all_tasks" and m.name not in skipped]

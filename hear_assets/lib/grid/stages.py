@@ -78,10 +78,15 @@ def model_identity(spec: ModelSpec) -> str:
     return digest_json({"spec": spec.to_json(), "weights_sha256": wsha})
 
 
+def task_identity(task: TaskSpec) -> str:
+    """Digest of a task's spec: the ``spec`` setting ``task_raw`` reads."""
+    return digest_json(task.to_json())
+
+
 def setting_digests(task: TaskSpec, model: ModelSpec | None) -> dict[str, Callable[[], str]]:
     """The settings a stage may read (``graph.Stage.settings``), each as its current digest."""
     return {
-        "spec": lambda: digest_json(task.to_json()),
+        "spec": lambda: task_identity(task),
         "model": lambda: model_identity(model) if model else "",
         "probe": probe_kind,
     }
