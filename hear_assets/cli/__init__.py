@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     ml.set_defaults(func=cmd_models_list)
     ma = msub.add_parser("add", help="validate and register a HEAR API module")
     ma.add_argument("name", help="model name, lower snake case")
-    ma.add_argument("--module", required=True, help="importable HEAR API module")
+    ma.add_argument("--module", help="importable HEAR API module")
+    ma.add_argument("--hf", metavar="ID_OR_PATH", help="a Hugging Face audio encoder (offline)")
+    ma.add_argument("--revision", help="with --hf: the revision in the Hugging Face cache")
+    ma.add_argument(
+        "--layers", help="with --hf: all (default), last, or comma-separated hidden states"
+    )
     ma.add_argument("--weights", help="path handed to load_model")
     ma.add_argument("--options", help="json object of extra load_model keyword arguments")
     ma.add_argument("--device", default=None, help="device for validation (default cpu)")

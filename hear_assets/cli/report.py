@@ -25,7 +25,7 @@ def leaderboard_text(layout: Layout, fmt: str = "table") -> str:
     if fmt == "csv":
         return wide.to_csv(index=False, float_format="%.6g").rstrip("\n")
     if fmt == "json":
-        return json.dumps(long.to_dict(orient="records"), indent=1)
+        return json.dumps(long[leaderboard.COLUMNS].to_dict(orient="records"), indent=1)
     return leaderboard.format_table(wide)
 
 

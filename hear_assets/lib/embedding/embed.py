@@ -1,6 +1,8 @@
 """One loaded model over one task's audio → ``<split>.npy`` + ``<split>.index.json``."""
 
 import logging
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +14,12 @@ import soundfile as sf
 from hear_assets.lib.embedding import chunking
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_dir, digest_tree, read_json, write_json, write_npy
-from hear_models.api import check_embeddings
+from hear_models.api import ModelContractError, check_embeddings
 from hear_models.runtime import LoadedModel
 
 log = logging.getLogger(__name__)
-VERSION = "1"
+VERSION = "1"  # layered output adds files but changes no existing one
+LAYERS_DIR = "layers"
 BATCH_SAMPLES = 1 << 21  # audio samples per forward call (~48 s at 44.1 kHz)
 
 
@@ -73,6 +76,26 @@ def _batches(files: list[str], audio_dir: Path, sr: int):
         yield names, np.stack(clips)
 
 
+def _forward(model: LoadedModel, audio: np.ndarray, scene: bool, layers: tuple[int, ...]):
+    """One batch → ``(L, n, d)`` scene or ``(L, n, T, d)`` frame embeddings (+ timestamps):
+    the selected hidden layers of a layered model, else its one output as ``L = 1``."""
+    if not layers:
+        if scene:
+            return model.scene(audio)[None], None
+        emb, ts = model.timestamps(audio)
+        return emb[None], ts
+    if scene:
+        emb, ts = model.layer_scene(audio), None
+    else:
+        emb, ts = model.layer_timestamps(audio)
+    if emb.ndim != (3 if scene else 4) or max(layers) >= emb.shape[0]:
+        raise ModelContractError(
+            f"model {model.name}: layer outputs have shape {tuple(emb.shape)}; expected "
+            f"(n_hidden > {max(layers)}, clips, {'' if scene else 'frames, '}d)"
+        )
+    return emb[list(layers)], ts
+
+
 def embed_split(
     model: LoadedModel,
     files: list[str],
@@ -80,46 +103,52 @@ def embed_split(
     embedding_type: str,
     who: str,
     progress: Callable[[int], None] | None = None,
+    layers: tuple[int, ...] = (),
 ) -> tuple[np.ndarray, dict]:
     """Embed the clips of one split, in the given order.
 
     Returns:
-        ``(array, index)``: float32 ``(n_clips, d)`` scene or ``(n_frames, d)`` frame rows,
-        and the index sidecar (``files``, ``timestamps_ms``, ``frame_file``).
+        ``(array, index)``: float32 ``(L, n_clips, d)`` scene or ``(L, n_frames, d)`` frame
+        rows (``L``: the selected hidden layers, 1 for a model with one output), and the
+        index sidecar (``files``, ``timestamps_ms``, ``frame_file``).
     """
     rows: list[np.ndarray] = []
     stamps: list[float] = []
     frame_file: list[str] = []
     hop_ms: float | None = None
+    scene = embedding_type == "scene"
+    dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
     for names, audio in _batches(files, audio_dir, model.sample_rate):
         where = f"{who}, clips {names[0]}..{names[-1]}"
-        if embedding_type != "scene" and audio.shape[1] > chunking.LONG_S * model.sample_rate:
+        long = audio.shape[1] > chunking.LONG_S * model.sample_rate
+        if not scene and long and not layers:
             hop_ms = hop_ms or chunking.model_hop_ms(model)
             emb, ts = chunking.chunked_timestamps(model, audio[0], hop_ms)
-            check_embeddings(emb[None], 1, model.timestamp_embedding_size, where, ts[None])
-            rows.append(emb)
+            check_embeddings(emb[None], 1, dim, where, ts[None])
+            rows.append(emb[None])
             stamps.extend(ts.astype(np.float64).tolist())
             frame_file.extend([names[0]] * len(ts))
-        elif embedding_type == "scene":
-            emb = model.scene(audio)
-            check_embeddings(emb, len(names), model.scene_embedding_size, where)
+            if progress:
+                progress(len(names))
+            continue
+        emb, ts = _forward(model, audio, scene, layers)
+        for i, layer_emb in enumerate(emb):
+            label = f"{where}, layer {layers[i]}" if layers else where
+            check_embeddings(layer_emb, len(names), dim, label, ts)
+        if scene:
             rows.append(emb)
         else:
-            emb, ts = model.timestamps(audio)
-            check_embeddings(emb, len(names), model.timestamp_embedding_size, where, ts)
-            rows.append(emb.reshape(-1, emb.shape[-1]))
+            rows.append(emb.reshape(emb.shape[0], -1, emb.shape[-1]))
             stamps.extend(ts.astype(np.float64).ravel().tolist())
-            frame_file.extend(n for n in names for _ in range(emb.shape[1]))
+            frame_file.extend(n for n in names for _ in range(emb.shape[2]))
         if progress:
             progress(len(names))
-    dim = (
-        model.scene_embedding_size if embedding_type == "scene" else model.timestamp_embedding_size
-    )
-    array = np.concatenate(rows) if rows else np.zeros((0, dim), np.float32)
+    n_layers = max(len(layers), 1)
+    array = np.concatenate(rows, axis=1) if rows else np.zeros((n_layers, 0, dim), np.float32)
     index = {
         "files": files,
-        "timestamps_ms": stamps if embedding_type != "scene" else None,
-        "frame_file": frame_file if embedding_type != "scene" else None,
+        "timestamps_ms": stamps if not scene else None,
+        "frame_file": frame_file if not scene else None,
     }
     return array.astype(np.float32, copy=False), index
 
@@ -130,8 +159,13 @@ def embed_splits(
     task_dir: Path,
     target: Path,
     progress: Callable[[int, int], None] | None = None,
+    layers: tuple[int, ...] = (),
 ) -> tuple[int, int, int]:
-    """Embed every split of a task into the folder ``target``; return rows, clips, width."""
+    """Embed every split of a task into the folder ``target``; return rows, clips, width.
+
+    A layered model's selected hidden layers go to ``layers/<L>/<split>.npy`` (one forward
+    pass for all of them); the top-level ``<split>.npy`` is its last selected layer (a hard
+    link, no second copy)."""
     meta = read_json(task_dir / "task_metadata.json")
     split_files = {s: list(read_json(task_dir / f"{s}.json")) for s in meta["splits"]}
     total = sum(len(f) for f in split_files.values())
@@ -147,12 +181,51 @@ def embed_splits(
     for split, files in split_files.items():
         audio_dir = task_dir / str(model.sample_rate) / split
         who = f"model {model.name} on task {task} ({split})"
-        array, index = embed_split(model, files, audio_dir, meta["embedding_type"], who, step)
-        write_npy(target / f"{split}.npy", array)
+        array, index = embed_split(
+            model, files, audio_dir, meta["embedding_type"], who, step, layers
+        )
         write_json(target / f"{split}.index.json", index)
-        n_rows += array.shape[0]
-        dim = array.shape[1]
+        if layers:
+            for layer, rows in zip(layers, array, strict=True):
+                write_npy(target / LAYERS_DIR / str(layer) / f"{split}.npy", rows)
+            link_or_copy(
+                target / LAYERS_DIR / str(layers[-1]) / f"{split}.npy", target / f"{split}.npy"
+            )
+        else:
+            write_npy(target / f"{split}.npy", array[0])
+        n_rows += array.shape[1]
+        dim = array.shape[2]
     return n_rows, total, dim
+
+
+def audio_seconds(task_dir: Path, sample_rate: int) -> float:
+    """Seconds of audio in every split of a task at ``sample_rate`` (0 when unknown)."""
+    root = task_dir / str(sample_rate)
+    if not sample_rate or not root.is_dir():
+        return 0.0
+    meta = read_json(task_dir / "task_metadata.json")
+    if meta.get("sample_duration"):
+        clips = sum(len(read_json(task_dir / f"{s}.json")) for s in meta["splits"])
+        return clips * float(meta["sample_duration"])
+    return float(sum(sf.info(p).frames for p in root.glob("*/*.wav"))) / sample_rate
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a hard link to ``src`` (a copy where links are not possible)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.unlink(missing_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def layer_dirs(emb_dir: Path) -> dict[int, Path]:
+    """``{layer: folder}`` of a layered model's embeddings (empty for a one-output model)."""
+    root = emb_dir / LAYERS_DIR
+    if not root.is_dir():
+        return {}
+    return {int(p.name): p for p in sorted(root.iterdir(), key=lambda p: int(p.name))}
 
 
 def embed_task(
@@ -161,11 +234,12 @@ def embed_task(
     task_dir: Path,
     out_dir: Path,
     progress: Callable[[int, int], None] | None = None,
+    layers: tuple[int, ...] = (),
 ) -> EmbedResult:
     """Embed every split of a task into ``out_dir`` (replaced whole, atomically)."""
     start = time.perf_counter()
     with atomic_dir(out_dir) as tmp:
-        rows, clips, dim = embed_splits(model, task, task_dir, tmp, progress)
+        rows, clips, dim = embed_splits(model, task, task_dir, tmp, progress, layers)
     return EmbedResult(rows, clips, dim, time.perf_counter() - start, digest_tree(out_dir))
 
 

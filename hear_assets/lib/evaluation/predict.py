@@ -141,8 +141,10 @@ def predict_pair(
     emb_dir: Path,
     out_dir: Path,
     settings: probelib.ProbeSettings | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> PredictResult:
-    """Write every prediction file of one pair into ``out_dir`` (replaced atomically)."""
+    """Write every prediction file of one pair into ``out_dir`` (replaced atomically);
+    ``extra`` joins the chosen probe's record (``probe.json``)."""
     settings = settings or probelib.ProbeSettings()
     meta = read_json(task_dir / "task_metadata.json")
     start = time.perf_counter()
@@ -176,6 +178,7 @@ def predict_pair(
             }
         if "postprocessing" in first:
             probe_info["postprocessing"] = first["postprocessing"]
+        probe_info.update(extra or {})
         write_json(tmp / "probe.json", probe_info)
         files = sorted(p.name for p in tmp.glob("predicted-*.csv"))
     return PredictResult(files, probe_info, time.perf_counter() - start, digest_tree(out_dir))

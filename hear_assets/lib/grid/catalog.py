@@ -43,15 +43,25 @@ def all_tasks(layout: Layout, include_retired: bool = False) -> dict[str, TaskSp
 
 
 def all_models(layout: Layout, include_retired: bool = False) -> dict[str, ModelSpec]:
-    """Built-in and registered models by name."""
+    """Built-in and registered models by name; a layered model ``M`` brings ``M@L`` for each
+    of its selected layers (retiring ``M`` retires them too)."""
     models = dict(MODELS)
     models.update(registered_models(layout))
+    for spec in list(models.values()):
+        if spec.layered:
+            models.update({f"{spec.name}@{i}": spec.layer_spec(i) for i in spec.layers})
     retired = set(_read_retired(layout, "models"))
     return {
         n: m
-        for n, m in sorted(models.items())
-        if include_retired or (n not in retired and not m.retired)
+        for n, m in sorted(models.items(), key=lambda kv: _model_order(kv[0]))
+        if include_retired or (n not in retired and (m.base or n) not in retired and not m.retired)
     }
+
+
+def _model_order(name: str) -> tuple[str, int]:
+    """``M`` before ``M@0``, ``M@2`` before ``M@10``."""
+    base, _, layer = name.partition("@")
+    return base, int(layer) if layer else -1
 
 
 def _read_retired(layout: Layout, axis: str) -> list[str]:

@@ -7,6 +7,7 @@ that a re-run with nothing changed launches nothing.
 import functools
 import logging
 import os
+import resource
 import shutil
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hear_assets.lib.embedding import embed, training
-from hear_assets.lib.evaluation import mlp, predict, probe
+from hear_assets.lib.evaluation import layers, mlp, predict, probe
 from hear_assets.lib.grid import graph
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
@@ -34,7 +35,7 @@ from hear_assets.lib.tasks import TaskSpec, standardize, taskfiles
 from hear_assets.lib.tasks.folds import fold_plan
 from hear_assets.lib.tasks.synthetic import generate
 from hear_models.registry import ModelSpec
-from hear_models.runtime import LoadedModel
+from hear_models.runtime import LoadedModel, model_card
 
 log = logging.getLogger(__name__)
 TASK_STAGES, PAIR_STAGES = graph.TASK_STAGES, graph.PAIR_STAGES
@@ -75,6 +76,16 @@ def model_identity(spec: ModelSpec) -> str:
     if weights and weights.is_file():
         st = weights.stat()
         wsha = _file_digest(str(weights), st.st_size, st.st_mtime_ns)
+    elif weights and weights.is_dir():  # a Hugging Face model folder
+        files = sorted(p for p in weights.rglob("*") if p.is_file())
+        wsha = digest_json(
+            {
+                str(p.relative_to(weights)): _file_digest(
+                    str(p), p.stat().st_size, p.stat().st_mtime_ns
+                )
+                for p in files
+            }
+        )
     return digest_json({"spec": spec.to_json(), "weights_sha256": wsha})
 
 
@@ -234,6 +245,45 @@ def _build_task_splits(layout: Layout, task: TaskSpec) -> StageResult:
     )
 
 
+def _efficiency(seconds: float, clips: int, audio_s: float, device: str) -> dict[str, Any]:
+    """Real-time factor, throughput and peak memory of one embeddings run."""
+    if device.startswith("cuda"):
+        import torch
+
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak
+    return {
+        "rtf": round(seconds / audio_s, 5) if audio_s else 0.0,
+        "clips_per_second": round(clips / seconds, 2) if seconds > 0 else 0.0,
+        "peak_memory_mb": round(peak_mb, 1),
+        "device": device,
+    }
+
+
+def _link_layer(layout: Layout, task: TaskSpec, spec: ModelSpec, opener: Opener, progress):
+    """``M@L``'s embeddings: hidden layer ``L`` of ``M``'s embeddings, hard-linked (``M`` is
+    embedded first if it is not up to date: one forward pass serves every layer)."""
+    base = spec.base_spec()
+    with stage_lock(layout.root, "embeddings", pair_label(base.name, task.name)):
+        if stage_state(layout, "embeddings", task, base) != "done":
+            _build_embeddings(layout, task, base, opener, progress)
+    src = layout.embeddings_dir(base.name, task.name)
+    layer_dir = embed.layer_dirs(src).get(int(spec.layer or 0))
+    if layer_dir is None:
+        raise TaskDataError(f"{src}: holds no layer {spec.layer}; rematerialize {base.name}")
+    out = layout.embeddings_dir(spec.name, task.name)
+    with atomic_dir(out) as tmp:
+        for f in src.glob("*.index.json"):
+            embed.link_or_copy(f, tmp / f.name)
+        for f in layer_dir.glob("*.npy"):
+            embed.link_or_copy(f, tmp / f.name)
+    m = read_manifest(layout.root, "embeddings", task.name, base.name)
+    assert m is not None
+    info = {**m.info, "layer": spec.layer, "layer_of": base.name}
+    return out, info
+
+
 def _build_embeddings(
     layout: Layout,
     task: TaskSpec,
@@ -245,11 +295,16 @@ def _build_embeddings(
 
     A model trained per task is loaded with the task's checkpoint; a k-fold task gets every
     split embedded by each fold's encoder under ``by_test/<fold>/``, and each split at the top
-    level by the encoder that never saw it.
+    level by the encoder that never saw it. A layered model stores every selected layer
+    (``layers/<L>/``); ``M@L`` links its layer from there.
     """
     inputs = current_inputs(layout, "embeddings", task, model_spec)
     task_dir = layout.task_dir(task.name)
     out = layout.embeddings_dir(model_spec.name, task.name)
+    if model_spec.layer is not None:
+        out, info = _link_layer(layout, task, model_spec, opener, progress)
+        m = _finish(layout, "embeddings", task, model_spec, inputs, digest_tree(out), [out], info)
+        return StageResult(m, info)
     start = time.perf_counter()
     if model_spec.training == "all_tasks":
         ckpt = training.weights_dir(layout, model_spec.name, training.ALL_TASKS) / (
@@ -260,10 +315,25 @@ def _build_embeddings(
         model_spec_loaded = replace(model_spec, weights=str(ckpt))
     else:
         model_spec_loaded = model_spec
+    card: dict[str, Any] = {}
     if model_spec.training != "per_task":
         with opener(model_spec_loaded) as model:
-            result = embed.embed_task(model, task.name, task_dir, out, progress)
+            if model_spec.layered and not model.has_layers:
+                raise TaskDataError(
+                    f"model {model_spec.name}: {model_spec.module} returns no hidden layers "
+                    "(get_layer_scene_embeddings); register it without --layers"
+                )
+            result = embed.embed_task(
+                model,
+                task.name,
+                task_dir,
+                out,
+                progress,
+                model_spec.layers if model_spec.layered else (),
+            )
             device, framework, wsha = model.device, model.framework, model.weights_sha256()
+            seconds = time.perf_counter() - start
+            card = model_card(model_spec, model)
         rows, clips, dim = result.rows, result.clips, result.dim
     else:
         plan = fold_plan(read_json(task_dir / "task_metadata.json"))
@@ -280,21 +350,28 @@ def _build_embeddings(
                         model, task.name, task_dir, target, progress
                     )
                     device, framework = model.device, model.framework
+                    card = card or model_card(model_spec, model)
             if len(plan) > 1:
                 for test, _, _ in plan:
                     for ext in (".npy", ".index.json"):
                         shutil.copy2(tmp / "by_test" / test / f"{test}{ext}", tmp / f"{test}{ext}")
+        seconds = time.perf_counter() - start
         wsha = digest_tree(training.weights_dir(layout, model_spec.name, task.name))
-    seconds = time.perf_counter() - start
+        card["weights_sha256"] = wsha
+    audio_s = embed.audio_seconds(task_dir, card.get("sample_rate", 0))
+    efficiency = _efficiency(seconds, clips, audio_s, device)
     info = {
         "rows": rows,
         "clips": clips,
         "embedding_dim": dim,
         "seconds": round(seconds, 3),
-        "clips_per_second": round(clips / seconds, 2) if seconds > 0 else 0.0,
+        "clips_per_second": efficiency["clips_per_second"],
+        "audio_seconds": round(audio_s, 3),
         "device": device,
         "framework": framework,
         "weights_sha256": wsha,
+        "card": card,
+        "efficiency": efficiency,
     }
     m = _finish(layout, "embeddings", task, model_spec, inputs, digest_tree(out), [out], info)
     return StageResult(m, info)
@@ -395,12 +472,16 @@ def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) ->
     settings = probe.ProbeSettings(
         kind=probe_kind(), cache=mlp.PointCache(work / digest_json(inputs)[:16])
     )
-    result = predict.predict_pair(
-        layout.task_dir(task.name),
-        layout.embeddings_dir(model_spec.name, task.name),
-        out,
-        settings,
-    )
+    task_dir = layout.task_dir(task.name)
+    emb_dir = layout.embeddings_dir(model_spec.name, task.name)
+    extra: dict[str, Any] = {}
+    if model_spec.layered and task.task_type in ("scene", "event"):
+        weighted = work / "weighted"
+        extra["layer_weights"] = layers.write_weighted(task_dir, emb_dir, weighted)
+        emb_dir = weighted
+    elif model_spec.layered:
+        extra["layer_weights"] = None  # distance tasks: the last selected layer
+    result = predict.predict_pair(task_dir, emb_dir, out, settings, extra)
     shutil.rmtree(work, ignore_errors=True)
     info = {"files": result.files, "probe": result.probe, "seconds": round(result.seconds, 3)}
     m = _finish(layout, "predictions", task, model_spec, inputs, result.digest, [out], info)

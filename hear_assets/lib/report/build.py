@@ -89,6 +89,9 @@ def pair_scores(
             "postprocessing", {"median_filter_ms": None, "min_duration_ms": None}
         ),
         "bootstrap": core["bootstrap"],
+        "card": {**emb_info.get("card", {}), "efficiency": emb_info.get("efficiency", {})},
+        **({"layer": model.layer, "layer_of": model.base} if model.layer is not None else {}),
+        **({"layer_weights": probe.get("layer_weights")} if model.layered else {}),
         "provenance": {
             "package_version": package_version(),
             "git_sha": sha,

@@ -25,9 +25,144 @@ def collect_scores(scores_dir: Path) -> pd.DataFrame:
                 "primary": s["primary"],
                 "ci_lo": lo,
                 "ci_hi": hi,
+                "layer_weights": s.get("layer_weights"),
+                "card": s.get("card"),
             }
         )
-    return pd.DataFrame(rows, columns=["model", "task", "metric", "primary", "ci_lo", "ci_hi"])
+    return pd.DataFrame(rows, columns=[*COLUMNS, "layer_weights", "card"])
+
+
+COLUMNS = ["model", "task", "metric", "primary", "ci_lo", "ci_hi"]
+
+
+def layer_curves(long: pd.DataFrame) -> list[dict]:
+    """Per layered model and task: each layer's score and interval, the weighted sum's, and
+    the learned weight of each layer (mean over evaluation folds)."""
+    if long.empty:
+        return []
+    layered = long[long["model"].str.contains("@", regex=False)]
+    out = []
+    for (base, task), grp in layered.assign(
+        base=layered["model"].str.split("@").str[0],
+        layer=layered["model"].str.split("@").str[1].astype(int),
+    ).groupby(["base", "task"], sort=True):
+        head = long[(long["model"] == base) & (long["task"] == task)]
+        weights = head.iloc[0]["layer_weights"] if len(head) else None
+        mean_w = (
+            {
+                k: sum(f[k] for f in weights.values()) / len(weights)
+                for k in next(iter(weights.values()))
+            }
+            if weights
+            else {}
+        )
+        out.append(
+            {
+                "model": base,
+                "task": task,
+                "metric": grp.iloc[0]["metric"],
+                "weighted": None
+                if head.empty
+                else head.iloc[0][["primary", "ci_lo", "ci_hi"]].tolist(),
+                "layers": [
+                    {
+                        "layer": int(r.layer),
+                        "primary": r.primary,
+                        "ci": [r.ci_lo, r.ci_hi],
+                        "weight": mean_w.get(str(int(r.layer))),
+                    }
+                    for r in grp.sort_values("layer").itertuples()
+                ],
+            }
+        )
+    return out
+
+
+def _weight(w: float | None) -> str:
+    return "–" if w is None else f"{w:.3f}"
+
+
+def layer_markdown(curve: dict) -> str:
+    """One layer curve as a markdown table (UI metadata)."""
+    lines = ["| layer | score | 95 % interval | learned weight |", "|---|---|---|---|"]
+    for r in curve["layers"]:
+        ci = f"[{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}]"
+        lines.append(f"| {r['layer']} | {_fmt(r['primary'])} | {ci} | {_weight(r['weight'])} |")
+    if curve["weighted"]:
+        p, lo, hi = curve["weighted"]
+        lines.append(f"| weighted sum | {_fmt(p)} | [{_fmt(lo)}, {_fmt(hi)}] | |")
+    return "\n".join(lines)
+
+
+def layers_markdown(long: pd.DataFrame) -> str:
+    """Every layer curve, one table per (layered model, task)."""
+    curves = layer_curves(long)
+    if not curves:
+        return "(no layered models)"
+    return "\n\n".join(
+        f"**{c['model']} on {c['task']}** ({c['metric']})\n\n{layer_markdown(c)}" for c in curves
+    )
+
+
+def cards_markdown(long: pd.DataFrame) -> str:
+    """The model cards as one markdown table."""
+    found = cards(long)
+    if not found:
+        return "(no cards yet)"
+    cols = [
+        "params",
+        "scene_embedding_size",
+        "hop_ms",
+        "sample_rate",
+        "framework",
+        "licence",
+        "source",
+        "rtf",
+        "clips_per_second",
+        "peak_memory_mb",
+        "device",
+    ]
+    lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for m, c in found.items():
+        vals = [f"{c[k]:.4g}" if isinstance(c.get(k), float) else str(c.get(k)) for k in cols]
+        lines.append(f"| {m} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
+CARD_FIELDS = (
+    "params",
+    "scene_embedding_size",
+    "timestamp_embedding_size",
+    "hop_ms",
+    "sample_rate",
+    "framework",
+    "licence",
+    "source",
+    "weights_sha256",
+)
+
+
+def cards(long: pd.DataFrame) -> dict[str, dict]:
+    """Each model's card (from its scores jsons), efficiency aggregated over its tasks."""
+    out: dict[str, dict] = {}
+    if long.empty:
+        return out
+    for model, grp in long.groupby("model", sort=True):
+        found = [c for c in grp["card"] if isinstance(c, dict) and c.get("params") is not None]
+        if not found:
+            continue
+        effs = [c.get("efficiency") or {} for c in found]
+        rtfs = [e["rtf"] for e in effs if e.get("rtf")]
+        cps = [e["clips_per_second"] for e in effs if e.get("clips_per_second")]
+        peaks = [e["peak_memory_mb"] for e in effs if e.get("peak_memory_mb")]
+        out[str(model)] = {
+            **{k: found[-1].get(k) for k in CARD_FIELDS},
+            "rtf": sum(rtfs) / len(rtfs) if rtfs else None,
+            "clips_per_second": sum(cps) / len(cps) if cps else None,
+            "peak_memory_mb": max(peaks) if peaks else None,
+            "device": effs[-1].get("device"),
+        }
+    return out
 
 
 def wide_table(long: pd.DataFrame, tasks: list[str] | None = None) -> pd.DataFrame:
@@ -155,10 +290,63 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}}</style></head>
 </table>
 <h2>Scores with 95 % intervals</h2>
 {svg_plot(long)}
+{_layers_html(long)}
+{_cards_html(long)}
 </body></html>
 """
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
+
+
+def _layers_html(long: pd.DataFrame) -> str:
+    curves = layer_curves(long)
+    if not curves:
+        return ""
+    parts = [
+        "<h2>Scores by layer</h2><p>Each hidden layer probed alone (<code>MODEL@L</code>), "
+        "the learned weighted sum (the model's own row) and the softmax weight each layer "
+        "got, averaged over evaluation folds.</p>"
+    ]
+    for c in curves:
+        rows = "".join(
+            f"<tr><td>{r['layer']}</td><td>{_fmt(r['primary'])}</td>"
+            f"<td>[{_fmt(r['ci'][0])}, {_fmt(r['ci'][1])}]</td>"
+            f"<td>{_weight(r['weight'])}</td></tr>"
+            for r in c["layers"]
+        )
+        if c["weighted"]:
+            p, lo, hi = c["weighted"]
+            rows += (
+                f"<tr><th>weighted sum</th><th>{_fmt(p)}</th>"
+                f"<td>[{_fmt(lo)}, {_fmt(hi)}]</td><td></td></tr>"
+            )
+        parts.append(
+            f"<h3>{html.escape(c['model'])} on {html.escape(c['task'])} "
+            f"({html.escape(c['metric'])})</h3><table><tr><th>layer</th><th>score</th>"
+            f"<th>95 % interval</th><th>weight</th></tr>{rows}</table>"
+        )
+    return "\n".join(parts)
+
+
+def _cards_html(long: pd.DataFrame) -> str:
+    found = cards(long)
+    if not found:
+        return ""
+    cols = [*CARD_FIELDS, "rtf", "clips_per_second", "peak_memory_mb", "device"]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+
+    def cell(k: str, v) -> str:
+        if k == "weights_sha256" and v:
+            v = str(v)[:12]
+        elif isinstance(v, float):
+            v = f"{v:.4g}"
+        return f"<td>{html.escape('–' if v is None else str(v))}</td>"
+
+    body = "".join(
+        f"<tr><th>{html.escape(m)}</th>{''.join(cell(k, c.get(k)) for k in cols)}</tr>"
+        for m, c in found.items()
+    )
+    return f"<h2>Model cards</h2><table><tr><th>model</th>{head}</tr>{body}</table>"
 
 
 def format_table(wide: pd.DataFrame) -> str:
