@@ -61,32 +61,20 @@ def main() -> None:
         # tiny: the original's code path with the tiny capacity
         torchcrepe.load.model("cpu", "tiny")
         torch.set_grad_enabled(False)
-        tiny_ts = torch.cat(
-            [
-                torchcrepe.embed(
-                    audio[i : i + 1],
-                    16000,
-                    original.TIMESTAMP_HOP_SIZE_SAMPLES,
-                    model="tiny",
-                    pad=True,
-                    batch_size=512,
-                ).reshape(1, -1, 256)
-                for i in range(len(audio))
-            ]
-        )
-        tiny_scene = torch.cat(
-            [
-                torchcrepe.embed(
-                    audio[i : i + 1],
-                    16000,
-                    original.SCENE_HOP_SIZE_SAMPLES,
-                    model="tiny",
-                    pad=True,
-                    batch_size=512,
-                ).reshape(1, -1, 256)
-                for i in range(len(audio))
-            ]
-        ).mean(dim=1)
+
+        def tiny(hop: int) -> torch.Tensor:
+            """The original's per-clip loop (``embed``, batch 512) with ``model="tiny"``."""
+            return torch.cat(
+                [
+                    torchcrepe.embed(
+                        audio[i : i + 1], 16000, hop, model="tiny", pad=True, batch_size=512
+                    ).reshape(1, -1, 256)
+                    for i in range(len(audio))
+                ]
+            )
+
+        tiny_ts = tiny(original.TIMESTAMP_HOP_SIZE_SAMPLES)
+        tiny_scene = tiny(original.SCENE_HOP_SIZE_SAMPLES).mean(dim=1)
     np.savez_compressed(
         out,
         audio=audio.numpy(),

@@ -243,6 +243,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import oldkit_compare
     import plot
+    import pretrained
     import scaleout
 
     with tempfile.TemporaryDirectory(prefix="hear-bench-") as tmp_s:
@@ -251,6 +252,7 @@ def main() -> None:
         old = oldkit_compare.sections(fresh_env(tmp, "oldkit"), tmp)
         body = e2e + old + overhead(tmp) + scaling(tmp)
         body += [*scaleout.section().splitlines(), ""]
+        body += [*pretrained.section(tmp), ""]
     head = [
         "# Benchmarks",
         "",

@@ -191,6 +191,7 @@ def model_card(spec: ModelSpec, loaded: LoadedModel) -> dict[str, Any]:
     weights digest (the ``card`` of ``models list --json`` and the scores json)."""
     _, ts = loaded.timestamps(np.zeros((1, loaded.sample_rate), np.float32))
     hop = float(np.mean(np.diff(ts[0]))) if ts.shape[1] > 1 else float("nan")
+    ours = spec.family in ("naive", "learned", "multitask")  # built here, no outside weights
     return {
         "params": count_parameters(loaded),
         "scene_embedding_size": loaded.scene_embedding_size,
@@ -198,8 +199,7 @@ def model_card(spec: ModelSpec, loaded: LoadedModel) -> dict[str, Any]:
         "hop_ms": round(hop, 3),
         "sample_rate": loaded.sample_rate,
         "framework": loaded.framework,
-        "licence": spec.licence
-        or ("Apache-2.0 (hear-dagster)" if spec.family != "huggingface" else "unknown"),
+        "licence": spec.licence or ("Apache-2.0 (hear-dagster)" if ours else "unknown"),
         "source": spec.source or f"module:{spec.module}",
         "weights_sha256": loaded.weights_sha256(),
         **({"layers": list(spec.layers)} if spec.layers else {}),

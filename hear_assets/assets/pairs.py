@@ -56,6 +56,9 @@ def embeddings(
             else 0.0,
             "device": info["device"],
             "weights_sha256": info["weights_sha256"],
+            "rtf": info.get("efficiency", {}).get("rtf", 0.0),
+            "peak_memory_mb": info.get("efficiency", {}).get("peak_memory_mb", 0.0),
+            "model_card": dg.MetadataValue.json(info.get("card", {})),
         },
         check_results=[
             dg.AssetCheckResult(check_name="embeddings_finite", passed=finite, metadata=f_info),
@@ -104,6 +107,11 @@ def predictions(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
             "validation_curve": dg.MetadataValue.md(view["validation_curve"]),
             "confusion_matrix": dg.MetadataValue.md(view["confusion_matrix"]),
             "seconds": res.metadata["seconds"],
+            **(
+                {"layer_weights": dg.MetadataValue.json(probe["layer_weights"])}
+                if probe.get("layer_weights")
+                else {}
+            ),
         },
         check_results=[
             dg.AssetCheckResult(check_name="predictions_complete", passed=complete, metadata=c_info)

@@ -55,7 +55,15 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         if m.layer is not None and len(card) == 1:  # not run yet: the base's card
             card = {**card_of(layout, m.base_spec(), load=False), "layer": m.layer}
         if args.json:
-            rows.append({"name": m.name, "family": m.family, "module": m.module, "card": card})
+            rows.append(
+                {
+                    "name": m.name,
+                    "family": m.family,
+                    "framework": card.get("framework", m.framework),
+                    "module": m.module,
+                    "card": card,
+                }
+            )
             continue
         eff = card["efficiency"]
         rows.append(

@@ -11,9 +11,12 @@ stays off). Families, by ``config.model_type``:
   expects), keeping the frames that cover real audio (20 ms each).
 - AST: the patch grid of each ``max_length``-frame window (10.24 s), averaged over frequency
   patches, one frame per time patch (100 ms); the two summary tokens are dropped.
-
-CLAP is not wrapped yet: its HTSAT tower folds time into the frequency axis of a square image,
-which has to be unfolded before frames can be timestamped (registering one says so).
+- CLAP (the audio tower of a ``ClapModel``): HTSAT folds time into ``freq_ratio`` bands of a
+  square image; each Swin stage's output is unfolded back to time and averaged over frequency,
+  one frame per time position of a 10 s window (the extractor's; a shorter window is padded as
+  CLAP was trained, and only frames over real audio are kept). Stages differ in width and time
+  grid, so CLAP's hidden states are the trailing stage outputs at the final width and grid
+  (index 0 = the first of those).
 
 Every hidden state is returned by ``get_layer_*`` (index 0 = the input to the first block);
 the plain HEAR functions return hidden state ``output_layer`` (default: the last). A scene
@@ -31,7 +34,7 @@ from torch import nn
 from hear_models.api import HEAR_SAMPLE_RATES, ModelContractError
 
 WAVEFORM = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "unispeech", "unispeech-sat")
-FAMILIES = (*WAVEFORM, "whisper", "audio-spectrogram-transformer")
+FAMILIES = (*WAVEFORM, "whisper", "audio-spectrogram-transformer", "clap")
 WAVEFORM_WINDOW_S = 30.0
 WEIGHT_FILES = ("*.safetensors", "*.bin")
 
@@ -100,7 +103,10 @@ class HFEncoder(nn.Module):
                 f"(families: {', '.join(FAMILIES)})"
             )
         self.extractor = transformers.AutoFeatureExtractor.from_pretrained(folder)
-        self.encoder = transformers.AutoModel.from_pretrained(folder, trust_remote_code=False)
+        if self.family == "clap":
+            self.encoder = transformers.ClapModel.from_pretrained(folder).audio_model
+        else:
+            self.encoder = transformers.AutoModel.from_pretrained(folder, trust_remote_code=False)
         if self.family == "whisper":
             self.encoder = self.encoder.get_encoder()
         self.config = config
@@ -148,12 +154,23 @@ class HFEncoder(nn.Module):
             self.hop_ms = cfg.time_stride * shift_ms
             self.first_ms = cfg.patch_size * shift_ms / 2
             self.window = self.step = int(self.t_dim * self.hop_ms * sr / 1000)
+        else:  # clap: the hop comes from the last stage's grid (``_clap_grid``)
+            self.window = self.step = int(self.extractor.nb_max_samples)
+            audio_cfg = cfg.audio_config
+            self.freq_ratio = audio_cfg.spec_size // audio_cfg.num_mel_bins
+            self.fusion = bool(audio_cfg.enable_fusion)
+            self.hop_ms, self.first_ms = 0.0, 0.0
 
     def _features(self, audio: torch.Tensor) -> dict[str, torch.Tensor]:
         arrays = [a for a in audio.detach().cpu().numpy().astype(np.float32)]
-        feats = self.extractor(arrays, sampling_rate=self.sample_rate, return_tensors="pt")
+        kwargs = {}
+        if self.family == "clap":  # windows never exceed the extractor's length
+            kwargs["truncation"] = "fusion" if self.fusion else "rand_trunc"
+        feats = self.extractor(
+            arrays, sampling_rate=self.sample_rate, return_tensors="pt", **kwargs
+        )
         device = next(self.encoder.parameters()).device
-        keep = {"input_values", "input_features"}
+        keep = {"input_values", "input_features", "is_longer"}
         return {k: v.to(device) for k, v in feats.items() if k in keep}
 
     def _hidden(self, window: torch.Tensor) -> list[torch.Tensor]:
@@ -166,7 +183,24 @@ class HFEncoder(nn.Module):
                 h[:, 2:].reshape(n, self.f_dim, self.t_dim, -1).mean(dim=1)
                 for h in out.hidden_states
             ]
+        if self.family == "clap":
+            return self._clap_grid([self._unfold(h) for h in out.hidden_states])
         return list(out.hidden_states)
+
+    def _unfold(self, image: torch.Tensor) -> torch.Tensor:
+        """A Swin stage output ``(n, C, H, W)`` → ``(n, ratio * W, C)``: the ``ratio`` bands of
+        rows are consecutive stretches of time; averaged over the frequency rows of each."""
+        n, c, h, w = image.shape
+        bands = image.reshape(n, c, self.freq_ratio, h // self.freq_ratio, w).mean(dim=3)
+        return bands.reshape(n, c, self.freq_ratio * w).transpose(1, 2)
+
+    def _clap_grid(self, states: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The trailing states sharing the last one's width and time grid."""
+        keep = [h for h in states if h.shape[1:] == states[-1].shape[1:]]
+        if not self.hop_ms:
+            self.hop_ms = 1000.0 * self.window / self.sample_rate / states[-1].shape[1]
+            self.first_ms = self.hop_ms / 2
+        return keep
 
     def _frames_in(self, n_samples: int, produced: int) -> int:
         """How many of a window's frames cover real audio."""

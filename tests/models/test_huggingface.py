@@ -1,6 +1,6 @@
-"""Hugging Face encoders of every wrapped family, built small and random from their configs:
-hidden layers, frame timestamps from the model's stride, windows past the model's length,
-and one-line errors for what cannot be loaded."""
+"""Hugging Face encoders of every wrapped family (CLAP: its final-width Swin stages), built
+small and random from their configs: hidden layers, frame timestamps from the model's stride,
+windows past the model's length, and one-line errors for what cannot be loaded."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from hear_models import huggingface as hf
 from hear_models.api import ModelContractError
 from tests.hfmodels import build
 
-WRAPPED = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "ast", "whisper")
+WRAPPED = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "ast", "whisper", "clap")
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +26,10 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("family", WRAPPED)
 def test_every_hidden_layer_with_timestamps(family: str, models_dir: Path) -> None:
     model = hf.load_model(str(models_dir / family))
-    audio = torch.from_numpy(np.random.default_rng(0).standard_normal((2, 24000)) * 0.1).float()
+    samples = int(model.sample_rate * 1.5)
+    audio = torch.from_numpy(np.random.default_rng(0).standard_normal((2, samples)) * 0.1).float()
     layers, ts = hf.get_layer_timestamp_embeddings(audio, model)
-    assert layers.shape[0] == model.n_hidden >= 3
+    assert layers.shape[0] == model.n_hidden >= 2
     assert layers.shape[1:3] == ts.shape and layers.shape[3] == model.timestamp_embedding_size
     gaps = np.diff(ts[0].numpy())
     np.testing.assert_allclose(gaps, model.hop_ms, rtol=1e-5)
@@ -58,9 +59,9 @@ def test_whisper_and_ast_windows_past_their_length(models_dir: Path) -> None:
 def test_what_cannot_be_loaded_is_one_line(models_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ModelContractError, match="not in a local folder or the Hugging Face"):
         hf.load_model(model_id="facebook/wav2vec2-base", revision="nope")
-    build("clap", tmp_path)
-    with pytest.raises(ModelContractError, match="'clap' model is not an audio encoder"):
-        hf.load_model(str(tmp_path / "clap"))
+    build("bert", tmp_path)
+    with pytest.raises(ModelContractError, match="'bert' model is not an audio encoder"):
+        hf.load_model(str(tmp_path / "bert"))
     with pytest.raises(ModelContractError, match="layer 9 is out of range"):
         hf.load_model(str(models_dir / "wav2vec2"), output_layer=9)
     (tmp_path / "empty").mkdir()

@@ -20,7 +20,7 @@ from hear_models import huggingface as hf
 from tests.helpers import BIN, MINI_TONES, env_for, mini_task, register_tasks, run
 from tests.hfmodels import build
 
-FAMILIES = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "ast", "whisper")
+FAMILIES = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "ast", "whisper", "clap")
 CARD_KEYS = {
     "params",
     "scene_embedding_size",
@@ -34,14 +34,23 @@ CARD_KEYS = {
 }
 
 
+def layers_of(family: str) -> tuple[int, int]:
+    """Two of the family's hidden states (tiny CLAP has two at its final width)."""
+    return (0, 1) if family == "clap" else (0, 2)
+
+
 def name_of(family: str) -> str:
     return family.replace("-", "_")
 
 
 @pytest.mark.slow
-def test_every_family_layer_by_layer_to_scores(hear_home: Path, tmp_path: Path) -> None:
+def test_every_family_layer_by_layer_to_scores(
+    hear_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEAR_PROBE", "logreg")  # the probe search is tested elsewhere
     events = mini_task("tiny_events", "mini_events", sample_duration=2.0, params={"clips": 12})
-    register_tasks(hear_home, MINI_TONES, events)
+    tones = {**MINI_TONES, "params": {**MINI_TONES["params"], "per_class": 4}}
+    register_tasks(hear_home, tones, events)
     env = env_for(hear_home, tmp_path / "dagster_home")
     root = tmp_path / "hf"
     folders = {f: build(f, root) for f in FAMILIES}
@@ -84,12 +93,15 @@ def test_every_family_layer_by_layer_to_scores(hear_home: Path, tmp_path: Path) 
     layout = Layout(hear_home)
     for family in FAMILIES[1:]:
         args = argparse.Namespace(
-            name=name_of(family), hf=str(folders[family]), revision=None, layers="0,2"
+            name=name_of(family),
+            hf=str(folders[family]),
+            revision=None,
+            layers=",".join(map(str, layers_of(family))),
         )
         catalog.register_model(layout, hf_spec(args))
     models = [m for m in catalog.all_models(layout).values() if m.family == "huggingface"]
     assert {m.name for m in models} == {
-        n for f in FAMILIES for n in (name_of(f), f"{name_of(f)}@0", f"{name_of(f)}@2")
+        n for f in FAMILIES for n in (name_of(f), *(f"{name_of(f)}@{i}" for i in layers_of(f)))
     }
     tones = catalog.get_task(layout, "mini_tones")
     w2v = [m for m in models if m.name.startswith("wav2vec2")]
@@ -100,13 +112,13 @@ def test_every_family_layer_by_layer_to_scores(hear_home: Path, tmp_path: Path) 
         assert not result.failures, result.failures
 
     files = json.loads((hear_home / "tasks" / "mini_tones" / "test.json").read_text())
-    audio_dir = hear_home / "tasks" / "mini_tones" / "16000" / "test"
-    audio = np.stack([sf.read(audio_dir / f, dtype="float32")[0] for f in files])
     for family in FAMILIES:
         name = name_of(family)
         encoder = hf.load_model(str(folders[family]))
+        audio_dir = hear_home / "tasks" / "mini_tones" / str(encoder.sample_rate) / "test"
+        audio = np.stack([sf.read(audio_dir / f, dtype="float32")[0] for f in files])
         want = hf.get_layer_scene_embeddings(torch.from_numpy(audio), encoder).numpy()
-        for layer in (0, 2):  # M@L's embeddings are hidden state L, from the one pass
+        for layer in layers_of(family):  # M@L's embeddings: hidden state L, from one pass
             got = np.load(hear_home / "embeddings" / f"{name}@{layer}" / "mini_tones" / "test.npy")
             np.testing.assert_allclose(got, want[layer], rtol=1e-4, atol=1e-5)
             scores = json.loads(
@@ -115,7 +127,8 @@ def test_every_family_layer_by_layer_to_scores(hear_home: Path, tmp_path: Path) 
             assert scores["layer"] == layer and scores["layer_of"] == name
         head = json.loads((hear_home / "scores" / name / "mini_tones.json").read_text())
         (weights,) = head["layer_weights"].values()
-        assert set(weights) == {"0", "2"} and abs(sum(weights.values()) - 1) < 1e-4
+        assert set(weights) == {str(i) for i in layers_of(family)}
+        assert abs(sum(weights.values()) - 1) < 1e-4
         card = head["card"]
         assert set(card) >= CARD_KEYS, card
         assert card["source"] == f"hf:{folders[family]}@local"
@@ -124,8 +137,8 @@ def test_every_family_layer_by_layer_to_scores(hear_home: Path, tmp_path: Path) 
     ev = json.loads((hear_home / "scores" / "wav2vec2" / "mini_events.json").read_text())
     assert 0 <= ev["primary"] <= 1 and set(next(iter(ev["layer_weights"].values()))) == {"0", "2"}
     page = (hear_home / "leaderboard.html").read_text()
-    assert "Scores by layer" in page and "Model cards" in page and "whisper@2" in page
+    assert "Scores by layer" in page and "Model cards" in page and "clap@1" in page
     listed = run([str(BIN / "hear-assets"), "models", "list", "--json"], env)
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
-    assert rows["ast@2"]["card"]["layer"] == 2
+    assert rows["ast@2"]["card"]["layer"] == 2 and rows["clap"]["card"]["sample_rate"] == 48000
     assert rows["ast"]["card"]["efficiency"]["clips_per_second"] > 0

@@ -55,12 +55,15 @@ def test_models_add_validates_registers_and_evaluates(env: dict[str, str], tmp_p
     assert clash.returncode == 1
     listed = json.loads(cli(env, "models", "list", "--json").stdout)
     energy = next(m for m in listed if m["name"] == "energy")
+    card = energy.pop("card")
     assert energy == {
         "name": "energy",
         "family": "outside",
         "framework": "numpy",
         "module": "good_numpy",
     }
+    assert card["framework"] == "numpy" and card["source"] == "module:good_numpy"
+    assert card["licence"] == "unknown" and card["efficiency"]["rtf"] is None  # not run yet
     register_tasks(home, MINI_TONES)
     out = cli(env, "run", "--tasks", "mini_tones", "--models", "energy")
     assert out.returncode == 0, out.stderr
