@@ -104,7 +104,8 @@ def main() -> None:
         print("README leaderboard matches the demo" if same else "README leaderboard differs")
         raise SystemExit(0 if same else 1)
     table = table_of(args.source.read_text() if args.source else run_demo())
-    README.write_text(splice(readme, table, cpu_signature()))
+    # re-read: edits made to the README while the demo ran are kept
+    README.write_text(splice(README.read_text(), table, cpu_signature()))
     print(table)
 
 
