@@ -36,6 +36,7 @@ from hear_models.api import HEAR_SAMPLE_RATES, ModelContractError
 WAVEFORM = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "unispeech", "unispeech-sat")
 FAMILIES = (*WAVEFORM, "whisper", "audio-spectrogram-transformer", "clap")
 WAVEFORM_WINDOW_S = 30.0
+BATCH_SAMPLES = 1 << 21  # model input samples per forward call (padded windows count whole)
 WEIGHT_FILES = ("*.safetensors", "*.bin")
 
 
@@ -209,6 +210,22 @@ class HFEncoder(nn.Module):
         hop = self.hop_ms * self.sample_rate / 1000.0
         return max(1, min(produced, math.ceil(n_samples / hop)))
 
+    def _hidden_batched(self, window: torch.Tensor) -> list[torch.Tensor]:
+        """``_hidden`` over clips in groups of at most ``BATCH_SAMPLES`` of model input (the
+        padded window counts whole), halving the group on a GPU out-of-memory error."""
+        size = max(1, BATCH_SAMPLES // max(self.window, 1))
+        while True:
+            try:
+                parts = [
+                    self._hidden(window[i : i + size]) for i in range(0, window.shape[0], size)
+                ]
+                return [torch.cat([p[j] for p in parts]) for j in range(len(parts[0]))]
+            except torch.cuda.OutOfMemoryError:
+                if size == 1:
+                    raise
+                torch.cuda.empty_cache()
+                size //= 2
+
     def hidden_states(self, audio: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """``[(n, T, d)] * n_hidden`` over the whole clips and ``(n, T)`` timestamps (ms)."""
         per_layer: list[list[torch.Tensor]] = []
@@ -216,7 +233,7 @@ class HFEncoder(nn.Module):
         total = audio.shape[1]
         for start in range(0, max(total, 1), self.step):
             piece = audio[:, start : start + self.window]
-            states = self._hidden(piece)[self.first_layer :]
+            states = self._hidden_batched(piece)[self.first_layer :]
             keep = self._frames_in(min(piece.shape[1], self.step), states[-1].shape[1])
             if not per_layer:
                 per_layer = [[] for _ in states]

@@ -67,3 +67,17 @@ def test_what_cannot_be_loaded_is_one_line(models_dir: Path, tmp_path: Path) -> 
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelContractError, match=r"no config\.json"):
         hf.load_model(str(tmp_path / "empty"))
+
+
+def test_clips_grouped_by_padded_window_give_the_same_frames(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper pads every clip to 30 s: 5 clips go through in groups of 4 and 1, as alone."""
+    from hear_models.torch_models import huggingface as impl
+
+    model = hf.load_model(str(models_dir / "whisper"))
+    audio = torch.randn(5, 8000) * 0.1
+    grouped, _ = hf.get_layer_timestamp_embeddings(audio, model)
+    monkeypatch.setattr(impl, "BATCH_SAMPLES", 1)  # one clip per forward call
+    alone, _ = hf.get_layer_timestamp_embeddings(audio, model)
+    np.testing.assert_allclose(grouped.numpy(), alone.numpy(), atol=1e-5)
