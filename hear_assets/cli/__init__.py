@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="A,B",
         help="paired bootstrap per task: is A different from B beyond test noise?",
     )
+    lb.add_argument(
+        "--with-published",
+        action="store_true",
+        help="add the HEAR 2021 published scores of these tasks (not re-run here)",
+    )
     lb.set_defaults(func=cmd_leaderboard)
 
     tasks = sub.add_parser("tasks", help="list, add or remove tasks")

@@ -6,34 +6,53 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from hear_assets.cli.common import layout as current_layout
 from hear_assets.cli.common import print_rows
 from hear_assets.lib.grid import catalog
-from hear_assets.lib.report import leaderboard
+from hear_assets.lib.report import leaderboard, published
 from hear_assets.lib.store.layout import Layout
 from hear_models.api import HearError
 
 
-def leaderboard_text(layout: Layout, fmt: str = "table") -> str:
-    """The leaderboard as ``make demo`` prints it (or as csv or json)."""
+def leaderboard_text(layout: Layout, fmt: str = "table", with_published: bool = False) -> str:
+    """The leaderboard as ``make demo`` prints it (or as csv or json); ``with_published``
+    adds the HEAR 2021 published scores of the same tasks, marked, after ours."""
     long = (
         leaderboard.collect_scores(layout.scores_dir())
         if layout.scores_dir().exists()
         else (leaderboard.collect_scores(layout.root / "nonexistent"))
     )
     wide = leaderboard.wide_table(long)
-    if fmt == "csv":
-        return wide.to_csv(index=False, float_format="%.6g").rstrip("\n")
+    tasks = [c for c in wide.columns if c != "model"]
+    pub = published.for_tasks(tasks) if with_published else published.table().iloc[:0]
     if fmt == "json":
-        return json.dumps(long[leaderboard.COLUMNS].to_dict(orient="records"), indent=1)
-    return leaderboard.format_table(wide)
+        rows = long[leaderboard.COLUMNS].assign(published=False)
+        both = pd.concat([rows, pub[[*leaderboard.COLUMNS, "published"]]], ignore_index=True)
+        return json.dumps(both.to_dict(orient="records"), indent=1)
+    pub_wide = leaderboard.wide_table(pub, tasks) if not pub.empty else pub
+    if fmt == "csv":
+        both = pd.concat([wide, pub_wide[wide.columns]]) if not pub.empty else wide
+        return both.to_csv(index=False, float_format="%.6g").rstrip("\n")
+    text = leaderboard.format_table(wide)
+    if with_published:
+        if pub.empty:
+            return text + "\n\n(no published HEAR 2021 scores for these tasks)"
+        metrics = ", ".join(f"{t}: {m}" for t, m in pub.groupby("task")["metric"].first().items())
+        ranked = pub_wide.set_index("model").mean(axis=1).sort_values(ascending=False).index
+        text += (
+            f"\n\npublished, not re-run here ({published.SOURCE}); metrics: {metrics}\n"
+            + leaderboard.format_table(pub_wide.set_index("model").loc[ranked].reset_index())
+        )
+    return text
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Print the leaderboard, or a paired bootstrap comparison of two models."""
     layout = current_layout()
     if not args.compare:
-        print(leaderboard_text(layout, args.format))
+        print(leaderboard_text(layout, args.format, args.with_published))
         return 0
     from hear_assets.lib.evaluation.significance import compare
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hear_assets.lib.report import published
 from hear_assets.lib.report.figures import data_uri
 from hear_assets.lib.store.files import atomic_path
 
@@ -291,6 +292,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}}</style></head>
 <h2>Scores with 95 % intervals</h2>
 {svg_plot(long)}
 {_layers_html(long)}
+{_published_html(long)}
 {_cards_html(long)}
 </body></html>
 """
@@ -326,6 +328,33 @@ def _layers_html(long: pd.DataFrame) -> str:
             f"<th>95 % interval</th><th>weight</th></tr>{rows}</table>"
         )
     return "\n".join(parts)
+
+
+def _published_html(long: pd.DataFrame) -> str:
+    """The HEAR 2021 published scores of the tasks on this board (not re-run here)."""
+    tasks = sorted(long["task"].unique()) if not long.empty else []
+    pub = published.for_tasks(tasks)
+    if pub.empty:
+        return ""
+    shown = [t for t in tasks if t in set(pub["task"])]
+    metric = pub.groupby("task")["metric"].first()
+    head = "".join(
+        f"<th>{html.escape(t)}<br><small>{html.escape(metric[t])}</small></th>" for t in shown
+    )
+    wide = pub.pivot(index="model", columns="task", values="primary").reindex(columns=shown)
+    wide = wide.loc[wide.mean(axis=1).sort_values(ascending=False).index]
+    body = "".join(
+        f"<tr><th>{html.escape(str(m))}</th>"
+        + "".join(f"<td>{_fmt(v)}</td>" for v in row)
+        + "</tr>"
+        for m, row in zip(wide.index, wide.to_numpy(), strict=True)
+    )
+    return (
+        "<h2>Published scores (HEAR 2021, not re-run here)</h2>"
+        f"<p>{html.escape(published.SOURCE)}. Each score in the metric the task reports "
+        f"(under its name); no intervals were published.</p>"
+        f"<table><tr><th>model</th>{head}</tr>{body}</table>"
+    )
 
 
 def _cards_html(long: pd.DataFrame) -> str:
