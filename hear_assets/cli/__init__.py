@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="paired bootstrap per task: is A different from B beyond test noise?",
     )
     lb.add_argument(
+        "--probe",
+        metavar="FAMILY",
+        help="one probe family's test scores instead of the chosen probe's (e.g. knn)",
+    )
+    lb.add_argument(
         "--with-published",
         action="store_true",
         help="add the HEAR 2021 published scores of these tasks (not re-run here)",

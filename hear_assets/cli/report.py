@@ -16,14 +16,24 @@ from hear_assets.lib.store.layout import Layout
 from hear_models.api import HearError
 
 
-def leaderboard_text(layout: Layout, fmt: str = "table", with_published: bool = False) -> str:
+def leaderboard_text(
+    layout: Layout, fmt: str = "table", with_published: bool = False, probe: str | None = None
+) -> str:
     """The leaderboard as ``make demo`` prints it (or as csv or json); ``with_published``
-    adds the HEAR 2021 published scores of the same tasks, marked, after ours."""
+    adds the HEAR 2021 published scores of the same tasks, marked, after ours; ``probe``
+    shows one probe family's test scores (e.g. ``knn``) instead of the chosen probe's."""
     long = (
         leaderboard.collect_scores(layout.scores_dir())
         if layout.scores_dir().exists()
         else (leaderboard.collect_scores(layout.root / "nonexistent"))
     )
+    if probe:
+        if probe not in leaderboard.PROBE_FAMILIES:
+            raise HearError(
+                f"--probe {probe}: no such probe family; choose one of "
+                f"{', '.join(leaderboard.PROBE_FAMILIES)}"
+            )
+        long = leaderboard.probe_view(long, probe)
     wide = leaderboard.wide_table(long)
     tasks = [c for c in wide.columns if c != "model"]
     pub = published.for_tasks(tasks) if with_published else published.table().iloc[:0]
@@ -52,7 +62,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Print the leaderboard, or a paired bootstrap comparison of two models."""
     layout = current_layout()
     if not args.compare:
-        print(leaderboard_text(layout, args.format, args.with_published))
+        print(leaderboard_text(layout, args.format, args.with_published, args.probe))
         return 0
     from hear_assets.lib.evaluation.significance import compare
 

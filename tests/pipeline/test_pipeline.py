@@ -30,6 +30,7 @@ SCORES_KEYS = {
     "probe",
     "postprocessing",
     "bootstrap",
+    "card",
     "provenance",
 }
 
@@ -137,7 +138,7 @@ def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
     assert lo <= scores["primary"] <= hi
     # The default probe chose on validation; the logistic-regression floor is reported too.
     cands = scores["probe"]["candidates"]
-    assert set(cands) == {"logreg", "mlp"}
+    assert set(cands) == {"logreg", "mlp", "knn"}
     chosen = "logreg" if scores["probe"]["kind"] == "logreg" else "mlp"
     assert cands[chosen]["test_score"] == pytest.approx(scores["primary"])
     assert cands[chosen]["valid_score"] == scores["probe"]["valid_score"]
@@ -147,6 +148,37 @@ def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
     assert scores["primary"] == pytest.approx(
         (top.loc[truth["filename"]].values == truth["label"].values).mean()
     )
+    assert cands["knn"]["test_score"] == pytest.approx(knn_by_hand(built), abs=1e-9)
+
+
+def knn_by_hand(home: Path) -> float:
+    """Top-1 of cosine k-NN on train-standardized embeddings, with the k probe.json chose."""
+    record = json.loads(
+        (home / "predictions" / "naive_torch" / "mini_tones" / "probe.json").read_text()
+    )
+    k = record["folds"]["test"]["candidates"]["knn"]["hparams"]["k"]
+    emb = home / "embeddings" / "naive_torch" / "mini_tones"
+    x_tr, x_te = (np.load(emb / f"{s}.npy").astype(np.float64) for s in ("train", "test"))
+    std = x_tr.std(axis=0)
+    std[std <= 1e-8] = 1.0
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        z = (x - x_tr.mean(axis=0)) / std
+        return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+    labels = {}
+    for split in ("train", "test"):
+        labels[split] = [
+            v[0]
+            for v in json.loads(
+                (home / "tasks" / "mini_tones" / f"{split}.json").read_text()
+            ).values()
+        ]
+    vocab = sorted(set(labels["train"]) | set(labels["test"]))
+    y_tr = np.eye(len(vocab))[[vocab.index(v) for v in labels["train"]]]
+    near = np.argsort(-(unit(x_te) @ unit(x_tr).T), axis=1, kind="stable")[:, :k]
+    guess = [vocab[i] for i in y_tr[near].mean(axis=1).argmax(axis=1)]
+    return float(np.mean([g == t for g, t in zip(guess, labels["test"], strict=True)]))
 
 
 def test_rematerializing_tasks_gives_identical_files(built: Path, tmp_path: Path) -> None:

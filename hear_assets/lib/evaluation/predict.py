@@ -83,6 +83,7 @@ def predict_scene(
                 lambda p: (scorer(y_va, p), {}),
                 multilabel,
                 higher_is_better(metric),
+                knn=True,
             ),
             write,
             lambda cand: float(scorer(y_te, cand.predict(x_te))),

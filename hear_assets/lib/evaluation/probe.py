@@ -21,13 +21,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from hear_assets.lib.evaluation import mlp
+from hear_assets.lib.evaluation import knn, mlp
 from hear_assets.lib.evaluation.metrics import selection_key
 from hear_assets.lib.evaluation.mlp import ValidScorer
 from hear_assets.lib.tasks.folds import fold_plan
 
 log = logging.getLogger(__name__)
-VERSION = "2"
+VERSION = "3"  # 3: a kNN candidate on scene tasks
 DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0)
 MAX_ITER = 300
 
@@ -128,6 +128,7 @@ class ProbeData:
             any choice made along the way (e.g. event post-processing), kept with the probe.
         multilabel: one sigmoid per label instead of a softmax.
         higher_is_better: False for error rates.
+        knn: also report a k-nearest-neighbour candidate (scene tasks); never chosen.
     """
 
     x_train: np.ndarray
@@ -136,6 +137,15 @@ class ProbeData:
     score_valid: ValidScorer
     multilabel: bool
     higher_is_better: bool = True
+    knn: bool = False
+
+
+def fit_knn_probe(data: ProbeData, scaler: Standardizer | None = None) -> FittedProbe:
+    """The k-nearest-neighbour probe (``knn``), ``k`` chosen on validation; no training."""
+    start = time.perf_counter()
+    hparams, score, curve, predict = knn.fit_knn(data, scaler or Standardizer.fit(data.x_train))
+    log.info("knn probe: k=%s valid score %.4f", hparams["k"], score)
+    return FittedProbe("knn", hparams, score, curve, time.perf_counter() - start, predict)
 
 
 def fit_logreg_probe(
@@ -273,8 +283,25 @@ def fit_probe(
 
     ``auto`` (default): a logistic regression and small MLPs, both on standardized
     (span-projected) inputs; the logistic regression wins ties. ``logreg``: only the
-    logistic regression. ``hear``: the original kit's MLP grid on raw embeddings.
+    logistic regression. ``hear``: the original kit's MLP grid on raw embeddings. Where
+    ``data.knn``, a k-nearest-neighbour candidate is reported beside them (never chosen: it
+    shows what the embedding holds without training).
     """
+    chosen = _fit_trained(kind, data, c_grid, hear_points, cache, cache_prefix, seed)
+    if data.knn:
+        chosen.candidates["knn"] = fit_knn_probe(data)
+    return chosen
+
+
+def _fit_trained(
+    kind: str,
+    data: ProbeData,
+    c_grid: tuple[float, ...],
+    hear_points: Sequence[mlp.MlpPoint] | None,
+    cache: mlp.PointCache | None,
+    cache_prefix: str,
+    seed: int,
+) -> FittedProbe:
     if kind == "logreg":
         best = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
         best.candidates = {"logreg": best}

@@ -28,9 +28,25 @@ def collect_scores(scores_dir: Path) -> pd.DataFrame:
                 "ci_hi": hi,
                 "layer_weights": s.get("layer_weights"),
                 "card": s.get("card"),
+                "candidates": (s.get("probe") or {}).get("candidates") or {},
             }
         )
-    return pd.DataFrame(rows, columns=[*COLUMNS, "layer_weights", "card"])
+    return pd.DataFrame(rows, columns=[*COLUMNS, "layer_weights", "card", "candidates"])
+
+
+PROBE_FAMILIES = ("logreg", "mlp", "hear_mlp", "knn")
+
+
+def probe_view(long: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The board as one probe family scored it (its test score, the mean over folds; no
+    interval): ``knn`` shows what the embeddings hold without training."""
+    out = long.copy()
+    out["primary"] = [
+        (c.get(family) or {}).get("test_score", math.nan) if isinstance(c, dict) else math.nan
+        for c in out["candidates"]
+    ]
+    out[["ci_lo", "ci_hi"]] = math.nan
+    return out.dropna(subset=["primary"])
 
 
 COLUMNS = ["model", "task", "metric", "primary", "ci_lo", "ci_hi"]

@@ -1,0 +1,50 @@
+"""The k-nearest-neighbour probe: blockwise votes equal a full sort, k chosen on validation,
+reported as a candidate beside the trained probes and never chosen over them."""
+
+import numpy as np
+import pytest
+
+from hear_assets.lib.evaluation import knn, metrics, probe
+from tests.unit.test_probe import blobs
+
+
+def brute_votes(train: np.ndarray, y: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    sim = query @ train.T
+    out = np.zeros((len(query), y.shape[1]))
+    for i, row in enumerate(sim):
+        out[i] = y[np.argsort(-row, kind="stable")[:k]].mean(axis=0)
+    return out
+
+
+def test_blockwise_votes_equal_a_full_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, y = blobs(300, 16, 4, 0)
+    train, query = knn.unit_rows(x[:200]), knn.unit_rows(x[200:])
+    whole = knn.neighbour_votes(train, y[:200], query, (1, 5, 20))
+    monkeypatch.setattr(knn, "BLOCK_ELEMENTS", 200 * 7)  # 7 queries per block
+    blocks = knn.neighbour_votes(train, y[:200], query, (1, 5, 20))
+    for k in (1, 5, 20):
+        np.testing.assert_allclose(blocks[k], whole[k], atol=1e-6)
+        np.testing.assert_allclose(whole[k], brute_votes(train, y[:200], query, k), atol=1e-6)
+
+
+def test_k_chosen_on_validation_and_scaled_like_the_probe() -> None:
+    x, y = blobs(400, 32, 5, 1, scale=1e3)
+    x[:, 0] += 1e6  # a huge offset that cosine on raw rows would be fooled by
+    valid = x[250:320], y[250:320]
+    data = probe.ProbeData(
+        x[:250], y[:250], valid[0], lambda p: (metrics.top1_acc(valid[1], p), {}), False
+    )
+    fitted = probe.fit_knn_probe(data)
+    assert fitted.kind == "knn" and fitted.hparams["k"] in knn.K_GRID
+    assert fitted.valid_score == max(pt["valid_score"] for pt in fitted.curve)
+    assert (fitted.predict(x[320:]).argmax(1) == y[320:].argmax(1)).mean() > 0.8
+
+
+def test_reported_beside_the_trained_probe_never_chosen() -> None:
+    x, y = blobs(300, 8, 3, 2)
+    score = lambda p: (metrics.top1_acc(y[200:], p), {})  # noqa: E731
+    with_knn = probe.ProbeData(x[:200], y[:200], x[200:], score, False, knn=True)
+    chosen = probe.fit_probe("logreg", with_knn)
+    assert set(chosen.candidates) == {"logreg", "knn"} and chosen.kind == "logreg"
+    without = probe.fit_probe("logreg", probe.ProbeData(x[:200], y[:200], x[200:], score, False))
+    assert set(without.candidates) == {"logreg"}
