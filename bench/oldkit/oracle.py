@@ -70,7 +70,11 @@ def compare(home: Path, model: str, task: str):
     pred_dir = home / "predictions" / model / task
     ours = read_json(home / "scores" / model / f"{task}.json")
     probe = read_json(pred_dir / "probe.json")
-    for split, our_metrics in ours["folds"].items():
+    # the top-level prediction files are the first probe seed's; the scores json's "folds" are
+    # the mean over seeds, "seed_folds" each seed's
+    first = next(iter(ours.get("seed_folds") or {}), None)
+    per_fold = ours["seed_folds"][first] if first is not None else ours["folds"]
+    for split, our_metrics in per_fold.items():
         pred = pred_dir / f"predicted-{split}.csv"
         if meta["task_type"] == "scene":
             args = scene_inputs(task_dir, pred, split, vocab)

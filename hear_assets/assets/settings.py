@@ -46,9 +46,9 @@ def model_spec(context: dg.AssetExecutionContext, home: HearHome) -> dg.DataVers
 
 
 def probe_setting() -> dg.DataVersion:
-    """``$HEAR_PROBE`` (``auto``, ``logreg`` or ``hear``): the probe every predictions run
-    trains."""
-    return dg.DataVersion(stages.probe_kind())
+    """``$HEAR_PROBE`` (``auto``, ``logreg`` or ``hear``) and ``$HEAR_PROBE_SEEDS``: the probe
+    every predictions run trains, and with how many seeds."""
+    return dg.DataVersion(stages.probe_setting())
 
 
 def observed_version(instance: dg.DagsterInstance, asset: str, partition: str | None) -> str:
@@ -72,7 +72,7 @@ def observe_settings(instance: dg.DagsterInstance, home_root: str) -> int:
     current = {
         "task_spec": task_versions(layout, instance),
         "model_spec": model_versions(layout, instance),
-        "probe_setting": {None: stages.probe_kind()},
+        "probe_setting": {None: stages.probe_setting()},
     }
     recorded = 0
     for name, versions in current.items():

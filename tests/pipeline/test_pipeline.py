@@ -27,6 +27,9 @@ SCORES_KEYS = {
     "metrics",
     "folds",
     "folds_std",
+    "seeds",
+    "seed_std",
+    "seed_folds",
     "probe",
     "postprocessing",
     "bootstrap",
@@ -149,6 +152,16 @@ def test_predictions_and_scores_follow_the_contract(built: Path) -> None:
         (top.loc[truth["filename"]].values == truth["label"].values).mean()
     )
     assert cands["knn"]["test_score"] == pytest.approx(knn_by_hand(built), abs=1e-9)
+    # three probe seeds (the default): every metric is their mean, with their spread
+    seeds = scores["seeds"]
+    assert set(seeds) == {"0", "1", "2"}
+    assert scores["primary"] == pytest.approx(np.mean(list(seeds.values())))
+    assert scores["seed_std"] == pytest.approx(np.std(list(seeds.values()), ddof=1))
+    pair = built / "predictions" / "naive_torch" / "mini_tones"
+    assert (pair / "seed-1" / "predicted-test.csv").exists()
+    assert (pair / "seed-2" / "predicted-test.csv").exists()
+    record = json.loads((pair / "probe.json").read_text())["folds"]["test"]["seeds"]
+    assert record["0"]["test_score"] == pytest.approx(seeds["0"])
 
 
 def knn_by_hand(home: Path) -> float:

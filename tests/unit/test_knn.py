@@ -1,5 +1,6 @@
-"""The k-nearest-neighbour probe: blockwise votes equal a full sort, k chosen on validation,
-reported as a candidate beside the trained probes and never chosen over them."""
+"""Probe families beside the trained probe: kNN (blockwise votes equal a full sort, k chosen on
+validation, reported as a candidate and never chosen), MLPs skipped when the linear probe is at
+the metric's ceiling, and the probe-seeds setting."""
 
 import numpy as np
 import pytest
@@ -48,3 +49,31 @@ def test_reported_beside_the_trained_probe_never_chosen() -> None:
     assert set(chosen.candidates) == {"logreg", "knn"} and chosen.kind == "logreg"
     without = probe.fit_probe("logreg", probe.ProbeData(x[:200], y[:200], x[200:], score, False))
     assert set(without.candidates) == {"logreg"}
+
+
+def test_mlps_skipped_when_the_linear_probe_is_at_the_ceiling() -> None:
+    x, y = blobs(300, 8, 3, 2, scale=0.05)
+    x = np.eye(3, 8, dtype=np.float32)[y.argmax(1)] * 10 + x  # far apart: logreg is perfect
+    score = lambda p: (metrics.top1_acc(y[200:], p), {})  # noqa: E731
+    at_ceiling = probe.ProbeData(x[:200], y[:200], x[200:], score, False, ceiling=1.0)
+    chosen = probe.fit_probe("auto", at_ceiling)
+    assert chosen.valid_score == 1.0 and set(chosen.candidates) == {"logreg"}
+    assert probe.fold_record(chosen, "valid", ["train"], lambda c: 1.0)["skipped"] == {
+        "mlp": "logistic regression at the validation ceiling"
+    }
+    no_ceiling = probe.ProbeData(x[:200], y[:200], x[200:], score, False)
+    assert set(probe.fit_probe("auto", no_ceiling).candidates) == {"logreg", "mlp"}
+
+
+def test_probe_seeds_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hear_assets.lib.grid import stages
+    from hear_assets.lib.store.errors import TaskDataError
+
+    monkeypatch.delenv("HEAR_PROBE_SEEDS", raising=False)
+    assert stages.probe_seeds() == (0, 1, 2)
+    monkeypatch.setenv("HEAR_PROBE_SEEDS", "5")
+    assert stages.probe_seeds() == (0, 1, 2, 3, 4) and stages.probe_setting().endswith("seeds5")
+    for bad in ("0", "two", "51"):
+        monkeypatch.setenv("HEAR_PROBE_SEEDS", bad)
+        with pytest.raises(TaskDataError, match="give a number of seeds from 1 to 50"):
+            stages.probe_seeds()

@@ -16,7 +16,7 @@ import pandas as pd
 from hear_assets.lib.embedding.embed import load_split, split_dir
 from hear_assets.lib.evaluation import eventmetrics, postprocess
 from hear_assets.lib.evaluation import probe as probelib
-from hear_assets.lib.evaluation.metrics import higher_is_better, selection_key
+from hear_assets.lib.evaluation.metrics import ceiling, higher_is_better, selection_key
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_path
 from hear_assets.lib.tasks.folds import prediction_file
@@ -106,11 +106,11 @@ def predict_events(
         x_te, _, idx_te, lab_te = load(test, test)
         ref_te = reference_events(lab_te)
 
-        def write(fitted: probelib.FittedProbe) -> None:
+        def write(fitted: probelib.FittedProbe, folder: str) -> None:
             table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
             table.insert(0, "timestamp_ms", idx_te["timestamps_ms"])
             table.insert(0, "filename", idx_te["frame_file"])
-            with atomic_path(out / prediction_file(test)) as tmp:
+            with atomic_path(out / folder / prediction_file(test)) as tmp:
                 table.to_csv(tmp, index=False, float_format="%.7g")
 
         def test_score(cand: probelib.FittedProbe) -> float:
@@ -118,7 +118,9 @@ def predict_events(
             return _valid_scorer(ref_te, idx_te, vocab, metric, pp)(cand.predict(x_te))[0]
 
         scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
-        data = probelib.ProbeData(x_tr, y_tr, x_va, scorer, True, higher_is_better(metric))
+        data = probelib.ProbeData(
+            x_tr, y_tr, x_va, scorer, True, higher_is_better(metric), ceiling=ceiling(metric)
+        )
         return probelib.Fold(data, write, test_score)
 
     return probelib.fit_folds(meta, settings, fold_of)

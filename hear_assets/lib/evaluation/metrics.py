@@ -120,6 +120,17 @@ def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
+UNBOUNDED = {"d_prime"}
+
+
+def ceiling(metric: str) -> float | None:
+    """The best value ``metric`` can take (1 for accuracies, AUCs, AP and F-measures, 0 for
+    error rates), or None when it has none (d′)."""
+    if metric in UNBOUNDED:
+        return None
+    return 1.0 if higher_is_better(metric) else 0.0
+
+
 def selection_key(score: float, higher_is_better: bool) -> float:
     """What every model selection here maximizes (probe grids, families, event
     post-processing): the score, negated for error rates; NaN is worst."""

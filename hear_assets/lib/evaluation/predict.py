@@ -16,7 +16,7 @@ import pandas as pd
 from hear_assets.lib.embedding.embed import load_split, split_dir
 from hear_assets.lib.evaluation import probe as probelib
 from hear_assets.lib.evaluation.eventprobe import predict_events
-from hear_assets.lib.evaluation.metrics import SCENE_METRICS, higher_is_better
+from hear_assets.lib.evaluation.metrics import SCENE_METRICS, ceiling, higher_is_better
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_dir, atomic_path, digest_tree, read_json, write_json
 from hear_assets.lib.tasks.folds import fold_plan, prediction_file, scene_targets
@@ -69,10 +69,10 @@ def predict_scene(
         x_va, y_va, _ = load(test, valid)
         x_te, y_te, files = load(test, test)
 
-        def write(fitted: probelib.FittedProbe) -> None:
+        def write(fitted: probelib.FittedProbe, folder: str) -> None:
             table = pd.DataFrame(fitted.predict(x_te), columns=vocab)
             table.insert(0, "filename", files)
-            with atomic_path(out / prediction_file(test)) as tmp:
+            with atomic_path(out / folder / prediction_file(test)) as tmp:
                 table.to_csv(tmp, index=False, float_format="%.7g")
 
         return probelib.Fold(
@@ -84,6 +84,7 @@ def predict_scene(
                 multilabel,
                 higher_is_better(metric),
                 knn=True,
+                ceiling=ceiling(metric),
             ),
             write,
             lambda cand: float(scorer(y_te, cand.predict(x_te))),
@@ -166,16 +167,19 @@ def predict_pair(
             "folds": folds,
         }
         if "candidates" in first:
+            families = dict.fromkeys(fam for f in folds.values() for fam in f["candidates"])
             probe_info["candidates"] = {
                 family: {
-                    "valid_score": _mean(
-                        [f["candidates"][family]["valid_score"] for f in folds.values()]
-                    ),
-                    "test_score": _mean(
-                        [f["candidates"][family]["test_score"] for f in folds.values()]
-                    ),
+                    key: _mean(
+                        [
+                            f["candidates"][family][key]
+                            for f in folds.values()
+                            if family in f["candidates"]
+                        ]
+                    )
+                    for key in ("valid_score", "test_score")
                 }
-                for family in first["candidates"]
+                for family in families
             }
         if "postprocessing" in first:
             probe_info["postprocessing"] = first["postprocessing"]

@@ -14,7 +14,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from hear_assets.lib.evaluation.mlp import ValidScorer
 from hear_assets.lib.tasks.folds import fold_plan
 
 log = logging.getLogger(__name__)
-VERSION = "3"  # 3: a kNN candidate on scene tasks
+VERSION = "4"  # 3: a kNN candidate on scene tasks; 4: probe seeds
 DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0)
 MAX_ITER = 300
 
@@ -129,6 +129,9 @@ class ProbeData:
         multilabel: one sigmoid per label instead of a softmax.
         higher_is_better: False for error rates.
         knn: also report a k-nearest-neighbour candidate (scene tasks); never chosen.
+        ceiling: the best validation score the metric allows (None: unbounded); when the
+            logistic regression reaches it, no MLP can win (ties go to the linear probe), so
+            ``auto`` does not train them.
     """
 
     x_train: np.ndarray
@@ -138,6 +141,7 @@ class ProbeData:
     multilabel: bool
     higher_is_better: bool = True
     knn: bool = False
+    ceiling: float | None = None
 
 
 def fit_knn_probe(data: ProbeData, scaler: Standardizer | None = None) -> FittedProbe:
@@ -315,6 +319,11 @@ def _fit_trained(
         raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
     scaler = Standardizer.fit(data.x_train)
     linear = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+    if data.ceiling is not None and linear.valid_score == data.ceiling:
+        log.info("logreg at the validation ceiling (%s): MLP candidates skipped", data.ceiling)
+        linear.candidates = {"logreg": linear}
+        linear.extra = {**linear.extra, "skipped": ["mlp"]}
+        return linear
     net = fit_mlp_probe(data, mlp.FAST_POINTS, "mlp", scaler, cache, cache_prefix, seed)
     best = net if _better(net, linear, data.higher_is_better) else linear
     chosen = FittedProbe(
@@ -360,6 +369,10 @@ def fold_record(
     }
     if "postprocessing" in fitted.extra:
         rec["postprocessing"] = fitted.extra["postprocessing"]
+    if "skipped" in fitted.extra:
+        rec["skipped"] = {
+            f: "logistic regression at the validation ceiling" for f in fitted.extra["skipped"]
+        }
     return rec
 
 
@@ -372,6 +385,7 @@ class ProbeSettings:
     """Which probe a predictions run trains, and where finished grid points are cached."""
 
     kind: str = "auto"
+    seeds: tuple[int, ...] = (0,)
     c_grid: tuple[float, ...] = DEFAULT_C_GRID
     hear_grid_points: int = 8
     cache: mlp.PointCache | None = None
@@ -396,30 +410,56 @@ class ProbeSettings:
 @dataclass
 class Fold:
     """One evaluation of a task, ready for a probe: its data, how to write its prediction file
-    from the fitted probe, and how to score a candidate on its test split."""
+    from the fitted probe (into a sub-folder, for seeds after the first), and how to score a
+    candidate on its test split."""
 
     data: ProbeData
-    write: Callable[[FittedProbe], None]
+    write: Callable[[FittedProbe, str], None]
     test_score: Callable[[FittedProbe], float]
+
+
+def seed_folder(index: int, seed: int) -> str:
+    """Where a seed's prediction files go: the pair's folder for the first seed (the files the
+    original kit reads), ``seed-<seed>/`` for the others."""
+    return "" if index == 0 else f"seed-{seed}"
 
 
 def fit_folds(
     meta: dict, settings: ProbeSettings, fold_of: Callable[[str, str, list[str]], Fold]
 ) -> dict[str, Any]:
-    """Fit and write one probe per evaluation of ``meta``'s fold plan; return each test
-    split's ``fold_record`` (what ``probe.json`` keeps). ``fold_of(test, valid, train)``
-    builds an evaluation's ``Fold``."""
+    """Fit and write one probe per evaluation of ``meta``'s fold plan and per probe seed;
+    return each test split's ``fold_record`` of the first seed (what ``probe.json`` keeps),
+    with every seed's choice and test score under ``seeds``. ``fold_of(test, valid, train)``
+    builds an evaluation's ``Fold``; the kNN candidate (no training) is fitted once."""
     folds: dict[str, Any] = {}
     for test, valid, train in fold_plan(meta):
         fold = fold_of(test, valid, train)
-        fitted = fit_probe(
-            settings.kind,
-            fold.data,
-            settings.c_grid,
-            settings.hear_points(meta, folds),
-            settings.cache,
-            f"{test}-",
-        )
-        fold.write(fitted)
-        folds[test] = fold_record(fitted, valid, train, fold.test_score)
+        per_seed: dict[str, Any] = {}
+        for i, seed in enumerate(settings.seeds):
+            data = fold.data if i == 0 else replace(fold.data, knn=False)
+            fitted = fit_probe(
+                settings.kind,
+                data,
+                settings.c_grid,
+                settings.hear_points(meta, folds),
+                settings.cache,
+                f"{test}-",
+                seed,
+            )
+            fold.write(fitted, seed_folder(i, seed))
+            if i == 0:
+                folds[test] = fold_record(fitted, valid, train, fold.test_score)
+            per_seed[str(seed)] = {
+                "kind": fitted.kind,
+                "hparams": fitted.hparams,
+                "valid_score": fitted.valid_score,
+                "test_score": fold.test_score(fitted),
+                "folder": seed_folder(i, seed),
+                **(
+                    {"postprocessing": fitted.extra["postprocessing"]}
+                    if "postprocessing" in fitted.extra
+                    else {}
+                ),
+            }
+        folds[test]["seeds"] = per_seed
     return folds

@@ -16,7 +16,7 @@ from hear_assets.lib.store.files import read_json
 from hear_assets.lib.tasks.folds import fold_plan, prediction_file, scene_targets
 from hear_assets.lib.tasks.taskfiles import read_split_csv, read_split_json, read_vocabulary
 
-VERSION = "1"
+VERSION = "2"  # 2: probe seeds
 BOOTSTRAP_N = 1000
 BOOTSTRAP_SEED = 0
 
@@ -98,33 +98,83 @@ def event_fold(
     return FoldData(len(ref), lambda idx, names=None: eventmetrics.metrics_from_counts(counts, idx))
 
 
-def load_folds(task_dir: Path, pred_dir: Path, meta: dict) -> dict[str, FoldData]:
-    """``{test split: FoldData}`` for every evaluation of the task."""
+def probe_seeds(pred_dir: Path) -> list[str | None]:
+    """The seeds a pair's probe ran with (``[None]`` for untrained distance tasks and for
+    predictions written before seeds or without a ``probe.json``)."""
+    if not (pred_dir / "probe.json").exists():
+        return [None]
+    probe = read_json(pred_dir / "probe.json")
+    first = next(iter(probe["folds"].values()), {})
+    return list(first.get("seeds", {})) or [None]
+
+
+def load_folds(
+    task_dir: Path, pred_dir: Path, meta: dict, seed: str | None = None
+) -> dict[str, FoldData]:
+    """``{test split: FoldData}`` for every evaluation of the task, from the prediction files
+    of probe seed ``seed`` (None: the pair's top-level files, the first seed's)."""
     out = {}
+    records = (
+        read_json(pred_dir / "probe.json")["folds"]
+        if seed is not None or meta["task_type"] == "event"
+        else {}
+    )
     for test, _, _ in fold_plan(meta):
+        record = records.get(test, {})
+        if seed is not None:
+            record = record["seeds"][seed]
+        where = pred_dir / record.get("folder", "")
         if meta["task_type"] == "scene":
-            out[test] = scene_fold(task_dir, pred_dir, test, list(meta["evaluation"]))
+            out[test] = scene_fold(task_dir, where, test, list(meta["evaluation"]))
         elif meta["task_type"] == "event":
-            pp = read_json(pred_dir / "probe.json")["folds"][test]["postprocessing"]
-            out[test] = event_fold(task_dir, pred_dir, test, list(meta["evaluation"]), pp)
+            out[test] = event_fold(
+                task_dir, where, test, list(meta["evaluation"]), record["postprocessing"]
+            )
         elif meta["task_type"] == "jnd":
-            out[test] = jnd_fold(task_dir, pred_dir, test)
+            out[test] = jnd_fold(task_dir, where, test)
         elif meta["task_type"] == "ranking":
-            out[test] = ranking_fold(task_dir, pred_dir, test)
+            out[test] = ranking_fold(task_dir, where, test)
         else:
             raise TaskDataError(f"task type {meta['task_type']} has no scorer yet")
     return out
 
 
+def resample(
+    rng: np.random.Generator, seeds: list[dict[str, FoldData]]
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """One bootstrap replicate: resampled units of each fold (shared by every seed) and, with
+    several seeds, as many seeds drawn with replacement."""
+    draws = {k: rng.integers(0, f.n_units, f.n_units) for k, f in seeds[0].items()}
+    picked = list(rng.integers(0, len(seeds), len(seeds))) if len(seeds) > 1 else [0]
+    return draws, picked
+
+
+def replicate_score(
+    seeds: list[dict[str, FoldData]], draws: dict[str, np.ndarray], picked: list[int], metric: str
+) -> float:
+    """The fold-mean ``metric`` on resampled units, averaged over the drawn seeds."""
+    per_seed = [
+        float(np.mean([seeds[i][k].score(idx, [metric])[metric] for k, idx in draws.items()]))
+        for i in sorted(set(picked))
+    ]
+    by_seed = dict(zip(sorted(set(picked)), per_seed, strict=True))
+    return float(np.mean([by_seed[i] for i in picked]))
+
+
 def bootstrap_ci(
-    folds: dict[str, FoldData], metric: str, n: int = BOOTSTRAP_N, seed: int = BOOTSTRAP_SEED
+    seeds: list[dict[str, FoldData]],
+    metric: str,
+    n: int = BOOTSTRAP_N,
+    seed: int = BOOTSTRAP_SEED,
 ) -> list[float]:
-    """95 % percentile interval of the fold-mean ``metric``, resampling each fold's units."""
+    """95 % percentile interval of the seed-mean, fold-mean ``metric``: each replicate
+    resamples each fold's units and (with several probe seeds) the seeds, so the interval
+    holds both the test-set noise and the spread over probe seeds."""
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(n):
-        per_fold = [f.score(rng.integers(0, f.n_units, f.n_units))[metric] for f in folds.values()]
-        values.append(float(np.mean(per_fold)))
+        draws, picked = resample(rng, seeds)
+        values.append(replicate_score(seeds, draws, picked, metric))
     arr = np.asarray(values)
     arr = arr[~np.isnan(arr)]
     if len(arr) == 0:
@@ -153,11 +203,19 @@ def score_pair(
     n_boot: int = BOOTSTRAP_N,
     seed: int = BOOTSTRAP_SEED,
 ) -> dict[str, Any]:
-    """The metric part of a scores json (everything but names, probe and provenance)."""
-    folds = load_folds(task_dir, pred_dir, meta)
-    per_fold = score_folds(folds)
+    """The metric part of a scores json (everything but names, probe and provenance). With
+    several probe seeds every metric is the mean over seeds (``seeds`` holds each seed's
+    primary score, ``seed_std`` their sample deviation)."""
+    seeds = probe_seeds(pred_dir)
+    folds = [load_folds(task_dir, pred_dir, meta, s) for s in seeds]
+    scored = [score_folds(f) for f in folds]
+    per_fold = {
+        test: {m: float(np.mean([sc[test][m] for sc in scored])) for m in scored[0][test]}
+        for test in scored[0]
+    }
     means, stds = summarize(per_fold)
     primary = meta["evaluation"][0]
+    by_seed = {str(s): summarize(sc)[0][primary] for s, sc in zip(seeds, scored, strict=True)}
     return {
         "task_type": meta["task_type"],
         "primary_metric": primary,
@@ -166,6 +224,11 @@ def score_pair(
         "metrics": means,
         "folds": per_fold,
         "folds_std": stds,
+        "seeds": by_seed if seeds != [None] else {},
+        "seed_std": float(np.std(list(by_seed.values()), ddof=1)) if len(seeds) > 1 else 0.0,
+        "seed_folds": {str(s): sc for s, sc in zip(seeds, scored, strict=True)}
+        if len(seeds) > 1
+        else {},
         "bootstrap": {"n": n_boot, "seed": seed},
-        "n_test": int(sum(f.n_units for f in folds.values())),
+        "n_test": int(sum(f.n_units for f in folds[0].values())),
     }

@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from hear_assets.lib.evaluation.metrics import higher_is_better
-from hear_assets.lib.evaluation.scoring import BOOTSTRAP_SEED, load_folds
+from hear_assets.lib.evaluation.scoring import (
+    BOOTSTRAP_SEED,
+    load_folds,
+    probe_seeds,
+    replicate_score,
+    resample,
+)
 from hear_assets.lib.store.files import read_json
 from hear_assets.lib.store.layout import Layout
 
@@ -51,22 +57,26 @@ def compare(
     n: int = 1000,
     seed: int = BOOTSTRAP_SEED,
 ) -> Comparison:
-    """Paired bootstrap of the primary metric of two models on ``task``."""
+    """Paired bootstrap of the primary metric of two models on ``task``: the same resampled
+    units and, with probe seeds, the same seeds drawn on both sides (those both ran)."""
     task_dir: Path = layout.task_dir(task)
     meta = read_json(task_dir / "task_metadata.json")
     metric = meta["evaluation"][0]
-    fa = load_folds(task_dir, layout.predictions_dir(model_a, task), meta)
-    fb = load_folds(task_dir, layout.predictions_dir(model_b, task), meta)
-    full = {name: np.arange(f.n_units) for name, f in fa.items()}
-    a = float(np.mean([fa[k].score(idx, [metric])[metric] for k, idx in full.items()]))
-    b = float(np.mean([fb[k].score(idx, [metric])[metric] for k, idx in full.items()]))
+    pa, pb = layout.predictions_dir(model_a, task), layout.predictions_dir(model_b, task)
+    common = [s for s in probe_seeds(pa) if s in set(probe_seeds(pb))] or [None]
+    fa = [load_folds(task_dir, pa, meta, s) for s in common]
+    fb = [load_folds(task_dir, pb, meta, s) for s in common]
+    full = {name: np.arange(f.n_units) for name, f in fa[0].items()}
+    everyone = list(range(len(common)))
+    a = replicate_score(fa, full, everyone, metric)
+    b = replicate_score(fb, full, everyone, metric)
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(n):
-        draws = {k: rng.integers(0, f.n_units, f.n_units) for k, f in fa.items()}
-        da = np.mean([fa[k].score(idx, [metric])[metric] for k, idx in draws.items()])
-        db = np.mean([fb[k].score(idx, [metric])[metric] for k, idx in draws.items()])
-        diffs.append(float(da - db))
+        draws, picked = resample(rng, fa)
+        diffs.append(
+            replicate_score(fa, draws, picked, metric) - replicate_score(fb, draws, picked, metric)
+        )
     arr = np.asarray(diffs)
     arr = arr[~np.isnan(arr)]
     if len(arr) == 0:

@@ -99,7 +99,7 @@ def setting_digests(task: TaskSpec, model: ModelSpec | None) -> dict[str, Callab
     return {
         "spec": lambda: task_identity(task),
         "model": lambda: model_identity(model) if model else "",
-        "probe": probe_kind,
+        "probe": probe_setting,
     }
 
 
@@ -453,6 +453,26 @@ def _build_learned_weights(
     return StageResult(m, info)
 
 
+DEFAULT_PROBE_SEEDS = 3
+
+
+def probe_seeds() -> tuple[int, ...]:
+    """The probe seeds: ``0 .. $HEAR_PROBE_SEEDS - 1`` (default 3)."""
+    raw = os.environ.get("HEAR_PROBE_SEEDS", str(DEFAULT_PROBE_SEEDS))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 50:
+        raise TaskDataError(f"HEAR_PROBE_SEEDS={raw!r}: give a number of seeds from 1 to 50")
+    return tuple(range(n))
+
+
+def probe_setting() -> str:
+    """What predictions read from the environment: the probe and its number of seeds."""
+    return f"{probe_kind()}+seeds{len(probe_seeds())}"
+
+
 def probe_kind() -> str:
     """The probe predictions train: ``$HEAR_PROBE`` (``auto``, ``logreg`` or ``hear``)."""
     kind = os.environ.get("HEAR_PROBE", "auto")
@@ -470,7 +490,9 @@ def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) ->
     out = layout.predictions_dir(model_spec.name, task.name)
     work = layout.probe_work_dir(model_spec.name, task.name)
     settings = probe.ProbeSettings(
-        kind=probe_kind(), cache=mlp.PointCache(work / digest_json(inputs)[:16])
+        kind=probe_kind(),
+        seeds=probe_seeds(),
+        cache=mlp.PointCache(work / digest_json(inputs)[:16]),
     )
     task_dir = layout.task_dir(task.name)
     emb_dir = layout.embeddings_dir(model_spec.name, task.name)

@@ -84,6 +84,9 @@ def pair_scores(
         "metrics": core["metrics"],
         "folds": core["folds"],
         "folds_std": core["folds_std"],
+        "seeds": core["seeds"],
+        "seed_std": core["seed_std"],
+        **({"seed_folds": core["seed_folds"]} if core["seed_folds"] else {}),
         "probe": {k: probe.get(k) for k in ("kind", "hparams", "valid_score", "candidates")},
         "postprocessing": probe.get(
             "postprocessing", {"median_filter_ms": None, "min_duration_ms": None}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).with_name("data") / "hear2021_leaderboard.csv"
+DATA = Path(__file__).with_name("reference") / "hear2021_leaderboard.csv"
 SOURCE = (
     "HEAR 2021 leaderboard, hearbenchmark.com docs/leaderboard.csv @ 3af3234 (2023-09-26); "
     "Turian et al., PMLR 176, 2022"
