@@ -43,6 +43,7 @@ def scores(context: dg.AssetExecutionContext, home: HearHome) -> dg.MaterializeR
             "leaderboard_csv": dg.MetadataValue.path(str(layout.leaderboard_csv())),
             "layer_curves": dg.MetadataValue.md(leaderboard.layers_markdown(result.long)),
             "model_cards": dg.MetadataValue.md(leaderboard.cards_markdown(result.long)),
+            "few_shot_curves": dg.MetadataValue.md(leaderboard.few_shot_markdown(result.long)),
             "leaderboard_html": dg.MetadataValue.path(str(layout.leaderboard_html())),
         },
         check_results=[

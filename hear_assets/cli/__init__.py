@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="run pair steps on this dask cluster, e.g. tcp://10.0.0.5:8786 (docs/deploy.md)",
     )
+    run.add_argument(
+        "--shots",
+        metavar="K,...",
+        help="few-shot curves on scene tasks, e.g. 1,4,8,16,all (sets HEAR_FEW_SHOT)",
+    )
     run.add_argument("--force", action="store_true", help="redo stages that are up to date")
     run.add_argument("--device", choices=["cpu", "cuda"], default=None, help="model device")
     run.set_defaults(func=cmd_run)

@@ -1,6 +1,7 @@
 """``hear-assets run``: materialize what is missing or stale, with a progress bar."""
 
 import argparse
+import os
 import sys
 import time
 
@@ -37,6 +38,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     layout = current_layout()
     ensure_dagster_home()
+    if args.shots:
+        from hear_assets.lib.evaluation.fewshot import parse_shots
+
+        parse_shots(args.shots)  # one line on a bad list, before any work
+        os.environ["HEAR_FEW_SHOT"] = args.shots  # the pair runs (and their staleness) read it
     tasks = names(args.tasks, catalog.all_tasks(layout), lambda n: catalog.get_task(layout, n))
     models = names(args.models, catalog.all_models(layout), lambda n: catalog.get_model(layout, n))
     parallel = args.parallel or 1

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hear_assets.lib.embedding.embed import load_split, split_dir
+from hear_assets.lib.evaluation import fewshot
 from hear_assets.lib.evaluation import probe as probelib
 from hear_assets.lib.evaluation.eventprobe import predict_events
 from hear_assets.lib.evaluation.metrics import SCENE_METRICS, ceiling, higher_is_better
@@ -90,7 +91,39 @@ def predict_scene(
             lambda cand: float(scorer(y_te, cand.predict(x_te))),
         )
 
-    return probelib.fit_folds(meta, settings, fold_of)
+    folds = probelib.fit_folds(meta, settings, fold_of)
+    if settings.shots:
+        per_fold = []
+        for test, valid, train in fold_plan(meta):
+            x_tr, y_tr = _stack([load(test, s) for s in train])
+            x_va, y_va, _ = load(test, valid)
+            x_te, y_te, _ = load(test, test)
+
+            def fit_and_score(
+                idx: np.ndarray, x_tr=x_tr, y_tr=y_tr, x_va=x_va, y_va=y_va, x_te=x_te, y_te=y_te
+            ) -> float:
+                data = probelib.ProbeData(
+                    x_tr[idx],
+                    y_tr[idx],
+                    x_va,
+                    lambda p, y=y_va: (scorer(y, p), {}),
+                    multilabel,
+                    higher_is_better(metric),
+                )
+                return float(scorer(y_te, probelib.fit_logreg_probe(data).predict(x_te)))
+
+            per_fold.append(
+                fewshot.curve_for_fold(
+                    fit_and_score,
+                    y_tr,
+                    settings.shots,
+                    vocab,
+                    f"task {meta.get('task_name', '')} ({test})",
+                )
+            )
+        first = next(iter(folds.values()))
+        first["few_shot"] = fewshot.summarize(per_fold)
+    return folds
 
 
 def clip_vectors(emb_dir: Path, split: str) -> dict[str, np.ndarray]:
@@ -183,6 +216,8 @@ def predict_pair(
             }
         if "postprocessing" in first:
             probe_info["postprocessing"] = first["postprocessing"]
+        if "few_shot" in first:
+            probe_info["few_shot"] = first.pop("few_shot")
         probe_info.update(extra or {})
         write_json(tmp / "probe.json", probe_info)
         files = sorted(p.name for p in tmp.glob("predicted-*.csv"))

@@ -386,6 +386,7 @@ class ProbeSettings:
 
     kind: str = "auto"
     seeds: tuple[int, ...] = (0,)
+    shots: tuple[int | str, ...] = ()  # few-shot curve points (scene tasks), opt-in
     c_grid: tuple[float, ...] = DEFAULT_C_GRID
     hear_grid_points: int = 8
     cache: mlp.PointCache | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hear_assets.lib.embedding import embed, training
-from hear_assets.lib.evaluation import layers, mlp, predict, probe
+from hear_assets.lib.evaluation import fewshot, layers, mlp, predict, probe
 from hear_assets.lib.grid import graph
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
@@ -468,9 +468,17 @@ def probe_seeds() -> tuple[int, ...]:
     return tuple(range(n))
 
 
+def few_shots() -> tuple[int | str, ...]:
+    """``$HEAR_FEW_SHOT`` (``hear-assets run --shots``): the few-shot curve's K (off: empty)."""
+    raw = os.environ.get("HEAR_FEW_SHOT", "")
+    return fewshot.parse_shots(raw) if raw.strip() else ()
+
+
 def probe_setting() -> str:
-    """What predictions read from the environment: the probe and its number of seeds."""
-    return f"{probe_kind()}+seeds{len(probe_seeds())}"
+    """What predictions read from the environment: the probe, its number of seeds and the
+    few-shot curve's points."""
+    shots = ",".join(map(str, few_shots()))
+    return f"{probe_kind()}+seeds{len(probe_seeds())}" + (f"+shots{shots}" if shots else "")
 
 
 def probe_kind() -> str:
@@ -492,6 +500,7 @@ def _build_predictions(layout: Layout, task: TaskSpec, model_spec: ModelSpec) ->
     settings = probe.ProbeSettings(
         kind=probe_kind(),
         seeds=probe_seeds(),
+        shots=few_shots(),
         cache=mlp.PointCache(work / digest_json(inputs)[:16]),
     )
     task_dir = layout.task_dir(task.name)

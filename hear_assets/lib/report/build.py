@@ -87,6 +87,7 @@ def pair_scores(
         "seeds": core["seeds"],
         "seed_std": core["seed_std"],
         **({"seed_folds": core["seed_folds"]} if core["seed_folds"] else {}),
+        **({"few_shot": probe["few_shot"]} if "few_shot" in probe else {}),
         "probe": {k: probe.get(k) for k in ("kind", "hparams", "valid_score", "candidates")},
         "postprocessing": probe.get(
             "postprocessing", {"median_filter_ms": None, "min_duration_ms": None}

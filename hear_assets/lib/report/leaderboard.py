@@ -29,9 +29,10 @@ def collect_scores(scores_dir: Path) -> pd.DataFrame:
                 "layer_weights": s.get("layer_weights"),
                 "card": s.get("card"),
                 "candidates": (s.get("probe") or {}).get("candidates") or {},
+                "few_shot": s.get("few_shot"),
             }
         )
-    return pd.DataFrame(rows, columns=[*COLUMNS, "layer_weights", "card", "candidates"])
+    return pd.DataFrame(rows, columns=[*COLUMNS, "layer_weights", "card", "candidates", "few_shot"])
 
 
 PROBE_FAMILIES = ("logreg", "mlp", "hear_mlp", "knn")
@@ -308,6 +309,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}}</style></head>
 <h2>Scores with 95 % intervals</h2>
 {svg_plot(long)}
 {_layers_html(long)}
+{_few_shot_html(long)}
 {_published_html(long)}
 {_cards_html(long)}
 </body></html>
@@ -342,6 +344,58 @@ def _layers_html(long: pd.DataFrame) -> str:
             f"<h3>{html.escape(c['model'])} on {html.escape(c['task'])} "
             f"({html.escape(c['metric'])})</h3><table><tr><th>layer</th><th>score</th>"
             f"<th>95 % interval</th><th>weight</th></tr>{rows}</table>"
+        )
+    return "\n".join(parts)
+
+
+def few_shot_markdown(long: pd.DataFrame) -> str:
+    """Few-shot curves as one markdown table per task (UI metadata)."""
+    parts = []
+    for task, rows in _few_shot_rows(long).items():
+        ks = list(next(iter(rows.values())))
+        lines = [
+            f"**{task}**",
+            "",
+            "| model | " + " | ".join(f"K={k}" for k in ks) + " |",
+            "|---" * (len(ks) + 1) + "|",
+        ]
+        for model, curve in rows.items():
+            cells = [f"{_fmt(curve[k]['mean'])} ± {_fmt(curve[k]['std'])}" for k in ks]
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) or "(no few-shot curves: hear-assets run --shots 1,4,8,16,all)"
+
+
+def _few_shot_rows(long: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {}
+    if long.empty:
+        return out
+    for r in long.itertuples():
+        if isinstance(r.few_shot, dict) and r.few_shot:
+            out.setdefault(str(r.task), {})[str(r.model)] = r.few_shot
+    return out
+
+
+def _few_shot_html(long: pd.DataFrame) -> str:
+    found = _few_shot_rows(long)
+    if not found:
+        return ""
+    parts = [
+        "<h2>Few-shot curves</h2><p>Test score with K training clips per class (mean ± "
+        "deviation over 3 seeded draws; logistic-regression probe; <code>all</code>: the "
+        "whole training split).</p>"
+    ]
+    for task, rows in found.items():
+        ks = list(next(iter(rows.values())))
+        head = "".join(f"<th>K={html.escape(k)}</th>" for k in ks)
+        body = "".join(
+            f"<tr><th>{html.escape(m)}</th>"
+            + "".join(f"<td>{_fmt(c[k]['mean'])} ± {_fmt(c[k]['std'])}</td>" for k in ks)
+            + "</tr>"
+            for m, c in rows.items()
+        )
+        parts.append(
+            f"<h3>{html.escape(task)}</h3><table><tr><th>model</th>{head}</tr>{body}</table>"
         )
     return "\n".join(parts)
 
