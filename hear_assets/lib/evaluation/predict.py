@@ -6,7 +6,7 @@ that replaces ``predictions/<model>/<task>/`` whole.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,27 +95,18 @@ def predict_scene(
     if settings.shots:
         per_fold = []
         for test, valid, train in fold_plan(meta):
-            x_tr, y_tr = _stack([load(test, s) for s in train])
-            x_va, y_va, _ = load(test, valid)
-            x_te, y_te, _ = load(test, test)
+            fold = fold_of(test, valid, train)
 
-            def fit_and_score(
-                idx: np.ndarray, x_tr=x_tr, y_tr=y_tr, x_va=x_va, y_va=y_va, x_te=x_te, y_te=y_te
-            ) -> float:
-                data = probelib.ProbeData(
-                    x_tr[idx],
-                    y_tr[idx],
-                    x_va,
-                    lambda p, y=y_va: (scorer(y, p), {}),
-                    multilabel,
-                    higher_is_better(metric),
+            def fit_and_score(idx: np.ndarray, fold: probelib.Fold = fold) -> float:
+                subset = replace(
+                    fold.data, x_train=fold.data.x_train[idx], y_train=fold.data.y_train[idx]
                 )
-                return float(scorer(y_te, probelib.fit_logreg_probe(data).predict(x_te)))
+                return fold.test_score(probelib.fit_logreg_probe(subset))
 
             per_fold.append(
                 fewshot.curve_for_fold(
                     fit_and_score,
-                    y_tr,
+                    fold.data.y_train,
                     settings.shots,
                     vocab,
                     f"task {meta.get('task_name', '')} ({test})",

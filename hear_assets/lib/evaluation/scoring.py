@@ -153,11 +153,10 @@ def replicate_score(
     seeds: list[dict[str, FoldData]], draws: dict[str, np.ndarray], picked: list[int], metric: str
 ) -> float:
     """The fold-mean ``metric`` on resampled units, averaged over the drawn seeds."""
-    per_seed = [
-        float(np.mean([seeds[i][k].score(idx, [metric])[metric] for k, idx in draws.items()]))
-        for i in sorted(set(picked))
-    ]
-    by_seed = dict(zip(sorted(set(picked)), per_seed, strict=True))
+    by_seed = {
+        i: float(np.mean([seeds[i][k].score(idx, [metric])[metric] for k, idx in draws.items()]))
+        for i in set(picked)
+    }
     return float(np.mean([by_seed[i] for i in picked]))
 
 
