@@ -110,12 +110,12 @@ def section(tmp: Path) -> list[str]:
     ]
 
 
-def splice(text: str, block: list[str]) -> str:
-    """Replace the section between the markers (or append it)."""
+def splice(text: str, block: list[str], start: str = START, end: str = END) -> str:
+    """Replace the section between the markers ``start`` and ``end`` (or append it)."""
     new = "\n".join(block)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        return head + new + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        return head + new + rest.split(end, 1)[1]
     return text.rstrip("\n") + "\n\n" + new + "\n"
 
 

@@ -241,6 +241,7 @@ def versions() -> str:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
+    import fidelity
     import oldkit_compare
     import plot
     import pretrained
@@ -253,6 +254,7 @@ def main() -> None:
         body = e2e + old + overhead(tmp) + scaling(tmp)
         body += [*scaleout.section().splitlines(), ""]
         body += [*pretrained.section(tmp), ""]
+        body += [*fidelity.section(tmp), ""]
     head = [
         "# Benchmarks",
         "",

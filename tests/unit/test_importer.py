@@ -163,3 +163,27 @@ def test_bad_pair_files_are_refused(tmp_path: Path, edit, words: list[str]) -> N
     task = jnd_task(tmp_path / "src", pairs=2, rates=(16000,))
     edit(task)
     refused(task, tmp_path, *words)
+
+
+def test_the_originals_per_task_probe_settings_are_kept(tmp_path: Path) -> None:
+    # MAESTRO's task_metadata.json: early stopping on the validation loss, 50 epochs.
+    task = hear_task(tmp_path)
+    meta = json.loads((task / "task_metadata.json").read_text())
+    meta["use_scoring_for_early_stopping"] = False
+    meta["evaluation_params"] = {
+        "task_specific_param_grid": {"max_epochs": [50], "check_val_every_n_epoch": [1]}
+    }
+    (task / "task_metadata.json").write_text(json.dumps(meta))
+    spec, _ = import_task(task, Layout(tmp_path / "home"))
+    written = spec.metadata()
+    assert written["use_scoring_for_early_stopping"] is False
+    grid = written["evaluation_params"]["task_specific_param_grid"]
+    assert grid == {"max_epochs": [50], "check_val_every_n_epoch": [1]}
+    from hear_assets.lib.evaluation import probe
+
+    points = probe.ProbeSettings(kind="hear").hear_points(written, None)
+    assert {(p.max_epochs, p.check_val_every_n_epoch) for p in points} == {(50, 1)}
+    # A task without them writes neither (its identity is unchanged).
+    plain, _ = import_task(hear_task(tmp_path / "b"), Layout(tmp_path / "home2"))
+    assert "use_scoring_for_early_stopping" not in plain.metadata()
+    assert "evaluation_params" not in plain.metadata()

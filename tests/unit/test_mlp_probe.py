@@ -110,9 +110,69 @@ def test_hear_probe_retrains_the_first_folds_choice_on_later_folds() -> None:
 
     settings = probe.ProbeSettings(kind="hear")
     meta = {"task_name": "dcase2016_task2"}
-    points = settings.hear_points(meta, {})
+    points = settings.hear_points(meta, None)
     assert len(points) == 8 and {p.check_val_every_n_epoch for p in points} == {10}
     chosen = points[3]
-    done = {"fold00": {"hparams": {**asdict(chosen), "best_epoch": 12}}}
-    assert settings.hear_points(meta, done) == [chosen]
-    assert probe.ProbeSettings(kind="auto").hear_points(meta, {}) is None
+    first = {"hparams": {**asdict(chosen), "best_epoch": 12}}
+    assert settings.hear_points(meta, first) == [chosen]
+    assert probe.ProbeSettings(kind="auto").hear_points(meta, None) is None
+
+
+def test_validation_loss_monitoring_keeps_the_lowest_loss_checkpoint() -> None:
+    # The original's use_scoring_for_early_stopping: false (MAESTRO): the kept checkpoint is
+    # the one with the lowest validation loss, and its score is the metric of that checkpoint.
+    x, y = blobs(300, 16, 4, 2, scale=0.6)
+    x_va, y_va = x[200:250], y[200:250]
+    point = replace(SMALL, patience=5, max_epochs=60)
+    losses = []
+
+    def loss(p: np.ndarray) -> float:
+        losses.append(mlp.probs_loss(p, y_va, multilabel=False))
+        return losses[-1]
+
+    res = mlp.train_point(x[:200], y[:200], x_va, top1(y_va), False, point, valid_loss=loss)
+    assert res.extra["valid_loss"] == min(losses)
+    assert res.best_epoch == int(np.argmin(losses)) + 1  # one check per epoch
+    net = mlp.load_net(16, 4, point, res.state)
+    probs = mlp.predict_probs(net, x_va, multilabel=False)
+    assert mlp.probs_loss(probs, y_va, False) == pytest.approx(res.extra["valid_loss"], rel=1e-6)
+    assert res.valid_score == metrics.top1_acc(y_va, probs)
+    # The loss is the original's: cross-entropy of the argmax class; BCE for multilabel.
+    p = np.array([[0.7, 0.2, 0.1]])
+    assert mlp.probs_loss(p, np.array([[1, 0, 0]]), False) == pytest.approx(-math.log(0.7))
+    want = -(math.log(0.7) + math.log(0.8) + math.log(0.1)) / 3
+    assert mlp.probs_loss(p, np.array([[1, 0, 1]]), True) == pytest.approx(want)
+
+
+def test_hear_probe_seeds_each_search_the_whole_grid_on_the_first_fold() -> None:
+    # As the original run once per seed: each seed searches the grid on the first fold and
+    # retrains its own choice on the later folds.
+    x, y = blobs(240, 8, 3, 4)
+    meta = {
+        "split_mode": "presplit_kfold",
+        "splits": ["fold00", "fold01", "fold02"],
+        "use_scoring_for_early_stopping": False,
+    }
+    grid = [replace(SMALL, lr=1e-3), replace(SMALL, lr=3e-3, hidden_layers=2)]
+    calls: list[dict | None] = []
+
+    class Settings(probe.ProbeSettings):
+        def hear_points(self, meta, first):
+            calls.append(first)
+            if first is None:
+                return grid
+            return [p for p in grid if p.lr == first["hparams"]["lr"]]
+
+    data = probe.ProbeData(
+        x[:160], y[:160], x[160:200], top1(y[160:200]), False, y_valid=y[160:200]
+    )
+    written = []
+    fold = probe.Fold(data, lambda f, folder: written.append(folder), lambda c: 0.5)
+    folds = probe.fit_folds(meta, Settings(kind="hear", seeds=(0, 1)), lambda *_: fold)
+    assert written == ["", "seed-1"] * 3
+    assert calls[:2] == [None, None]
+    chosen = {s: folds["fold00"]["seeds"][s]["hparams"]["lr"] for s in ("0", "1")}
+    assert [c["hparams"]["lr"] for c in calls[2:]] == [chosen["0"], chosen["1"]] * 2
+    rec = folds["fold00"]
+    assert len(rec["curve"]) == 2 and all("valid_loss" in c for c in rec["curve"])
+    assert len(folds["fold01"]["curve"]) == 1

@@ -102,7 +102,7 @@ def predict_events(
     def fold_of(test: str, valid: str, train: list[str]) -> probelib.Fold:
         x_tr = np.concatenate([load(test, s)[0] for s in train])
         y_tr = np.concatenate([load(test, s)[1] for s in train])
-        x_va, _, idx_va, lab_va = load(test, valid)
+        x_va, y_va, idx_va, lab_va = load(test, valid)
         x_te, _, idx_te, lab_te = load(test, test)
         ref_te = reference_events(lab_te)
 
@@ -119,7 +119,14 @@ def predict_events(
 
         scorer = _valid_scorer(reference_events(lab_va), idx_va, vocab, metric, grid)
         data = probelib.ProbeData(
-            x_tr, y_tr, x_va, scorer, True, higher_is_better(metric), ceiling=ceiling(metric)
+            x_tr,
+            y_tr,
+            x_va,
+            scorer,
+            True,
+            higher_is_better(metric),
+            ceiling=ceiling(metric),
+            y_valid=y_va,
         )
         return probelib.Fold(data, write, test_score)
 

@@ -90,6 +90,18 @@ FAST_POINTS = (
 )
 
 ValidScorer = Callable[[np.ndarray], tuple[float, dict[str, Any]]]
+ValidLoss = Callable[[np.ndarray], float]
+
+
+def probs_loss(probs: np.ndarray, y: np.ndarray, multilabel: bool) -> float:
+    """The original kit's ``val_loss`` from probabilities: the mean binary cross-entropy over
+    every (row, label) for multilabel targets, the mean cross-entropy of the argmax class
+    otherwise (its ``OneHotToCrossEntropyLoss``)."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1 - 1e-12)
+    if multilabel:
+        t = np.asarray(y, dtype=np.float64)
+        return float(-np.mean(t * np.log(p) + (1 - t) * np.log1p(-p)))
+    return float(-np.mean(np.log(p[np.arange(len(p)), np.argmax(y, axis=1)])))
 
 
 @dataclass
@@ -180,8 +192,14 @@ def train_point(
     point: MlpPoint,
     higher_is_better: bool = True,
     seed: int = 0,
+    valid_loss: ValidLoss | None = None,
 ) -> PointResult:
-    """Train one grid point with early stopping on the validation score; keep the best."""
+    """Train one grid point with early stopping on the validation score; keep the best.
+
+    With ``valid_loss`` (the original's ``use_scoring_for_early_stopping: false``), early
+    stopping and the kept checkpoint follow the validation loss instead (lowest wins), and the
+    score is taken once, of the kept checkpoint; ``extra["valid_loss"]`` holds its loss.
+    """
     import torch
 
     start = time.perf_counter()
@@ -194,7 +212,7 @@ def train_point(
     gen = torch.Generator().manual_seed(seed)
     best_key, best_score, best_epoch, best_extra = -math.inf, math.nan, 0, {}
     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    bad_checks, epoch = 0, 0
+    bad_checks, epoch, best_probs = 0, 0, None
     max_epochs = point.max_epochs
     if point.max_row_updates is not None:
         max_epochs = max(1, min(max_epochs, point.max_row_updates // max(1, len(x))))
@@ -212,19 +230,27 @@ def train_point(
             opt.step()
         if epoch % point.check_val_every_n_epoch and epoch != max_epochs:
             continue
-        if len(x_valid) == 0:
-            score, extra = math.nan, {}
+        probs = predict_probs(net, x_valid, multilabel) if len(x_valid) else None
+        if probs is None:
+            score, extra, key = math.nan, {}, -math.inf
+        elif valid_loss is not None:
+            loss = valid_loss(probs)
+            score, extra, key = math.nan, {"valid_loss": loss}, -loss
         else:
-            score, extra = score_valid(predict_probs(net, x_valid, multilabel))
-        key = metrics.selection_key(score, higher_is_better)
+            score, extra = score_valid(probs)
+            key = metrics.selection_key(score, higher_is_better)
         if key > best_key:
             best_key, best_score, best_epoch, best_extra = key, score, epoch, extra
+            best_probs = probs
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             bad_checks = 0
         else:
             bad_checks += 1
             if bad_checks >= point.patience:
                 break
+    if valid_loss is not None and best_probs is not None:
+        best_score, scored = score_valid(best_probs)
+        best_extra = {**scored, **best_extra}
     state = {k: v.numpy().copy() for k, v in best_state.items()}
     return PointResult(
         point, best_score, epoch, best_epoch, time.perf_counter() - start, best_extra, state

@@ -86,6 +86,7 @@ def predict_scene(
                 higher_is_better(metric),
                 knn=True,
                 ceiling=ceiling(metric),
+                y_valid=y_va,
             ),
             write,
             lambda cand: float(scorer(y_te, cand.predict(x_te))),

@@ -132,6 +132,7 @@ class ProbeData:
         ceiling: the best validation score the metric allows (None: unbounded); when the
             logistic regression reaches it, no MLP can win (ties go to the linear probe), so
             ``auto`` does not train them.
+        y_valid: validation targets, for probes that monitor the validation loss.
     """
 
     x_train: np.ndarray
@@ -142,6 +143,7 @@ class ProbeData:
     higher_is_better: bool = True
     knn: bool = False
     ceiling: float | None = None
+    y_valid: np.ndarray | None = None
 
 
 def fit_knn_probe(data: ProbeData, scaler: Standardizer | None = None) -> FittedProbe:
@@ -207,10 +209,13 @@ def fit_mlp_probe(
     cache: mlp.PointCache | None = None,
     cache_prefix: str = "",
     seed: int = 0,
+    monitor_loss: bool = False,
 ) -> FittedProbe:
     """Train each MLP grid point on ``transform``-ed inputs and keep the best on validation.
 
-    Finished points are read from / written to ``cache``, so a killed grid resumes.
+    Finished points are read from / written to ``cache``, so a killed grid resumes. With
+    ``monitor_loss`` (the original's ``use_scoring_for_early_stopping: false``), early stopping,
+    the kept checkpoint and the choice between points follow the validation loss.
     """
     x_train, y_train, x_valid = data.x_train, data.y_train, data.x_valid
     multilabel, higher_is_better = data.multilabel, data.higher_is_better
@@ -221,8 +226,17 @@ def fit_mlp_probe(
     best: mlp.PointResult | None = None
     best_key = -math.inf
     curve = []
+    valid_loss = None
+    if monitor_loss:
+        if data.y_valid is None:
+            raise ValueError("monitoring the validation loss needs the validation targets")
+        y_valid = data.y_valid
+
+        def valid_loss(probs: np.ndarray) -> float:
+            return mlp.probs_loss(probs, y_valid, multilabel)
+
     for point in points:
-        key = f"{cache_prefix}{kind}-{point.key()}-s{seed}"
+        key = f"{cache_prefix}{kind}-{point.key()}-s{seed}{'-loss' if monitor_loss else ''}"
         res = cache.get(key, point)
         if res is None:
             res = mlp.train_point(
@@ -234,6 +248,7 @@ def fit_mlp_probe(
                 point,
                 higher_is_better,
                 seed,
+                valid_loss,
             )
             cache.put(key, res)
         curve.append(
@@ -247,7 +262,10 @@ def fit_mlp_probe(
                 **res.extra,
             }
         )
-        k = selection_key(res.valid_score, higher_is_better)
+        if monitor_loss:
+            k = -res.extra.get("valid_loss", math.inf)
+        else:
+            k = selection_key(res.valid_score, higher_is_better)
         if best is None or k > best_key:
             best, best_key = res, k
     assert best is not None
@@ -282,6 +300,7 @@ def fit_probe(
     cache: mlp.PointCache | None = None,
     cache_prefix: str = "",
     seed: int = 0,
+    monitor_loss: bool = False,
 ) -> FittedProbe:
     """The probe ``kind`` chooses on validation; ``candidates`` holds each family's best.
 
@@ -291,7 +310,7 @@ def fit_probe(
     ``data.knn``, a k-nearest-neighbour candidate is reported beside them (never chosen: it
     shows what the embedding holds without training).
     """
-    chosen = _fit_trained(kind, data, c_grid, hear_points, cache, cache_prefix, seed)
+    chosen = _fit_trained(kind, data, c_grid, hear_points, cache, cache_prefix, seed, monitor_loss)
     if data.knn:
         chosen.candidates["knn"] = fit_knn_probe(data)
     return chosen
@@ -305,6 +324,7 @@ def _fit_trained(
     cache: mlp.PointCache | None,
     cache_prefix: str,
     seed: int,
+    monitor_loss: bool = False,
 ) -> FittedProbe:
     if kind == "logreg":
         best = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
@@ -312,7 +332,9 @@ def _fit_trained(
         return best
     if kind == "hear":
         points = list(hear_points) if hear_points is not None else mlp.hear_points()
-        best = fit_mlp_probe(data, points, "hear_mlp", _raw, cache, cache_prefix, seed)
+        best = fit_mlp_probe(
+            data, points, "hear_mlp", _raw, cache, cache_prefix, seed, monitor_loss
+        )
         best.candidates = {"hear_mlp": best}
         return best
     if kind != "auto":
@@ -391,9 +413,10 @@ class ProbeSettings:
     hear_grid_points: int = 8
     cache: mlp.PointCache | None = None
 
-    def hear_points(self, meta: dict, done: dict[str, Any]) -> list[mlp.MlpPoint] | None:
+    def hear_points(self, meta: dict, first: dict[str, Any] | None) -> list[mlp.MlpPoint] | None:
         """The reference grid for ``meta``'s task (None unless ``kind`` is ``hear``). As the
-        original kit, later folds retrain only the point chosen on the first one."""
+        original kit, later folds retrain only the point chosen on the first one (``first``:
+        that fold's record for the same seed; None on the first fold)."""
         if self.kind != "hear":
             return None
         overrides = {
@@ -401,11 +424,11 @@ class ProbeSettings:
             **meta.get("evaluation_params", {}).get("task_specific_param_grid", {}),
         }
         points = mlp.hear_points(self.hear_grid_points, overrides)
-        if not done:
+        if not first:
             return points
-        first = dict(next(iter(done.values()))["hparams"])
-        first.pop("best_epoch", None)
-        return [p for p in points if asdict(p) == first] or points[:1]
+        chosen = dict(first["hparams"])
+        chosen.pop("best_epoch", None)
+        return [p for p in points if asdict(p) == chosen] or points[:1]
 
 
 @dataclass
@@ -433,6 +456,8 @@ def fit_folds(
     with every seed's choice and test score under ``seeds``. ``fold_of(test, valid, train)``
     builds an evaluation's ``Fold``; the kNN candidate (no training) is fitted once."""
     folds: dict[str, Any] = {}
+    first: dict[int, dict[str, Any]] = {}  # each seed's record on the first fold
+    monitor_loss = meta.get("use_scoring_for_early_stopping", True) is False
     for test, valid, train in fold_plan(meta):
         fold = fold_of(test, valid, train)
         per_seed: dict[str, Any] = {}
@@ -442,14 +467,16 @@ def fit_folds(
                 settings.kind,
                 data,
                 settings.c_grid,
-                settings.hear_points(meta, folds),
+                settings.hear_points(meta, first.get(seed)),
                 settings.cache,
                 f"{test}-",
                 seed,
+                monitor_loss and settings.kind == "hear",
             )
             fold.write(fitted, seed_folder(i, seed))
             if i == 0:
                 folds[test] = fold_record(fitted, valid, train, fold.test_score)
+            first.setdefault(seed, {"hparams": fitted.hparams})
             per_seed[str(seed)] = {
                 "kind": fitted.kind,
                 "hparams": fitted.hparams,

@@ -84,16 +84,21 @@ class TaskSpec:
         }
         if self.nfolds:
             meta["nfolds"] = self.nfolds
+        evaluation_params: dict[str, Any] = {}
         if "event_postprocessing_grid" in self.params:
             grid = self.params["event_postprocessing_grid"]
             meta["event_postprocessing_grid"] = grid
             # The original kit reads the grid here, under its own key for the minimum length.
-            meta["evaluation_params"] = {
-                "event_postprocessing_grid": {
-                    "median_filter_ms": grid["median_filter_ms"],
-                    "min_duration": grid["min_duration_ms"],
-                }
+            evaluation_params["event_postprocessing_grid"] = {
+                "median_filter_ms": grid["median_filter_ms"],
+                "min_duration": grid["min_duration_ms"],
             }
+        if "task_specific_param_grid" in self.params:
+            evaluation_params["task_specific_param_grid"] = self.params["task_specific_param_grid"]
+        if evaluation_params:
+            meta["evaluation_params"] = evaluation_params
+        if self.params.get("use_scoring_for_early_stopping") is False:
+            meta["use_scoring_for_early_stopping"] = False
         return meta
 
     def to_json(self) -> dict[str, Any]:

@@ -113,7 +113,8 @@ def generate_mixtures(spec: TaskSpec, out: Path) -> None:
         mix = sum(
             sig.normalize(_mixture_source(s, rng, t, sr), rng.uniform(0.3, 1.0)) for s in present
         )
-        mix = sig.normalize(mix + rng.normal(0, 0.01, len(t)), rng.uniform(0.3, 0.8))
+        noise = rng.normal(0, p.get("noise", 0.01), len(t))
+        mix = sig.normalize(mix + noise, rng.uniform(0.3, 0.8))
         clips.append((mix, split, ";".join(present)))
     write_clips(out, clips, sr, rng)
 
@@ -157,7 +158,7 @@ def generate_events(spec: TaskSpec, out: Path) -> None:
     n_total = int(round(dur * sr))
     clips, events = [], []
     for split in stratified_splits(rng, p["clips"]):
-        mix = rng.normal(0, 0.005, n_total)
+        mix = rng.normal(0, p.get("noise", 0.005), n_total)
         clip_events = []
         for _ in range(int(rng.integers(1, 4))):
             label = str(rng.choice(EVENT_CLASSES))

@@ -235,6 +235,13 @@ def _spec(name: str, meta: dict, rates: list[int], digest: str, origin: str) -> 
             "median_filter_ms": grid.get("median_filter_ms", [250]),
             "min_duration_ms": grid.get("min_duration", grid.get("min_duration_ms", [125, 250])),
         }
+    # The original kit's per-task probe settings (e.g. MAESTRO: early stopping on the validation
+    # loss, 50 epochs), honoured by HEAR_PROBE=hear.
+    if meta.get("use_scoring_for_early_stopping") is False:
+        params["use_scoring_for_early_stopping"] = False
+    specific = meta.get("evaluation_params", {}).get("task_specific_param_grid")
+    if specific:
+        params["task_specific_param_grid"] = specific
     return TaskSpec(
         name=name,
         task_type=meta["task_type"],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.lib.tasks import generators as gen
+from hear_assets.lib.tasks.speech import generate_spoken_words
 
 GENERATORS: dict[str, Callable[[TaskSpec, Path], None]] = {
     "tones": gen.generate_tones,
@@ -20,6 +21,7 @@ GENERATORS: dict[str, Callable[[TaskSpec, Path], None]] = {
     "events": gen.generate_events,
     "jnd": gen.generate_jnd,
     "brightness": gen.generate_brightness,
+    "spoken_words": generate_spoken_words,
 }
 FAST = "kaiser_fast"  # resampy filter of the synthetic tasks (keeps the demo fast)
 
