@@ -12,7 +12,7 @@ from hear_assets.cli.registry import (
     cmd_tasks_add,
     cmd_tasks_list,
 )
-from hear_assets.cli.report import cmd_export, cmd_leaderboard, cmd_validate
+from hear_assets.cli.report import cmd_export, cmd_history, cmd_leaderboard, cmd_validate
 from hear_assets.cli.run import cmd_run
 from hear_models.api import HearError
 
@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the HEAR 2021 published scores of these tasks (not re-run here)",
     )
     lb.set_defaults(func=cmd_leaderboard)
+
+    hi = sub.add_parser("history", help="every recorded score over time")
+    hi.add_argument("--task", help="only this task")
+    hi.add_argument("--model", help="only this model")
+    hi.add_argument("--format", choices=["table", "csv"], default="table")
+    hi.set_defaults(func=cmd_history)
 
     tasks = sub.add_parser("tasks", help="list, add or remove tasks")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True)

@@ -117,3 +117,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     print(f"wrote {args.out}: " + ", ".join(f"{s} {n} rows" for s, n in rows.items()))
     return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print every recorded score (one row per pair per ``scores`` materialization), oldest
+    first, and what changed in the last materialization."""
+    from hear_assets.lib.report import history
+
+    layout = current_layout()
+    hist = history.read(layout, args.task, args.model)
+    if args.format == "csv":
+        sys.stdout.write(hist.to_csv(index=False))
+        return 0
+    print(history.table(hist))
+    if not hist.empty and not (args.task or args.model):
+        print()
+        print("\n".join(history.latest_changes(hist).lines()))
+    return 0

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from hear_assets.lib.evaluation import scoring
+from hear_assets.lib.report import history as score_history
 from hear_assets.lib.report import leaderboard
 from hear_assets.lib.store.files import read_json, write_json
 from hear_assets.lib.store.layout import Layout, pair_label
@@ -35,6 +36,9 @@ class ReportResult:
     stale: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # every recorded row
+    # what changed since the previous materialization
+    changes: score_history.Changes = field(default_factory=score_history.Changes)
 
 
 def git_sha() -> str:
@@ -141,13 +145,16 @@ def build_report(
     models: dict[str, ModelSpec],
     pair_states: Callable[[TaskSpec, ModelSpec], list[str]],
     n_boot: int = scoring.BOOTSTRAP_N,
+    run_id: str = "",
+    trigger: str = "",
 ) -> ReportResult:
     """Re-score every pair whose predictions exist; write scores jsons and the leaderboard.
 
     ``pair_states`` gives a pair's stage states (``missing``, ``stale``, ``done``), the last
     being its predictions'. Pairs without predictions are listed as missing; pairs whose
     predictions are out of date are still scored and listed as stale. Scores of pairs no
-    longer present are removed.
+    longer present are removed. The scores are appended to the history (``history``) with
+    ``run_id`` and ``trigger``, and compared with the previous materialization.
     """
     sha = git_sha()
     result = ReportResult(pd.DataFrame(), pd.DataFrame())
@@ -184,4 +191,7 @@ def build_report(
         layout.scores_manifest(),
         {"inputs": report_inputs(layout, tasks, models), "files": list_files(layout.root, outputs)},
     )
+    score_history.record(layout, result.scores, run_id, trigger)
+    result.history = score_history.read(layout)
+    result.changes = score_history.latest_changes(result.history, trigger)
     return result
