@@ -12,7 +12,14 @@ from hear_assets.cli.registry import (
     cmd_tasks_add,
     cmd_tasks_list,
 )
-from hear_assets.cli.report import cmd_export, cmd_history, cmd_leaderboard, cmd_validate
+from hear_assets.cli.report import (
+    cmd_export,
+    cmd_history,
+    cmd_leaderboard,
+    cmd_results_export,
+    cmd_results_import,
+    cmd_validate,
+)
 from hear_assets.cli.run import cmd_run
 from hear_models.api import HearError
 
@@ -71,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--model", help="only this model")
     hi.add_argument("--format", choices=["table", "csv"], default="table")
     hi.set_defaults(func=cmd_history)
+
+    res = sub.add_parser("results", help="export or import portable results")
+    rsub = res.add_subparsers(dest="results_command", required=True)
+    rex = rsub.add_parser("export", help="one json per scored model × task, with card and digest")
+    rex.add_argument("out", help="folder to write OUT/<model>/<task>.json into")
+    rex.set_defaults(func=cmd_results_export)
+    rim = rsub.add_parser("import", help="merge exported results into the leaderboard")
+    rim.add_argument("dirs", nargs="+", metavar="DIR", help="folders written by results export")
+    rim.set_defaults(func=cmd_results_import)
 
     tasks = sub.add_parser("tasks", help="list, add or remove tasks")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from hear_assets.cli.common import layout as current_layout
 from hear_assets.cli.common import print_rows
 from hear_assets.lib.grid import catalog
-from hear_assets.lib.report import leaderboard, published
+from hear_assets.lib.report import leaderboard, published, results
 from hear_assets.lib.store.layout import Layout
 from hear_models.api import HearError
 
@@ -22,11 +22,7 @@ def leaderboard_text(
     """The leaderboard as ``make demo`` prints it (or as csv or json); ``with_published``
     adds the HEAR 2021 published scores of the same tasks, marked, after ours; ``probe``
     shows one probe family's test scores (e.g. ``knn``) instead of the chosen probe's."""
-    long = (
-        leaderboard.collect_scores(layout.scores_dir())
-        if layout.scores_dir().exists()
-        else (leaderboard.collect_scores(layout.root / "nonexistent"))
-    )
+    long = results.collect(layout)
     if probe:
         if probe not in leaderboard.PROBE_FAMILIES:
             raise HearError(
@@ -46,6 +42,9 @@ def leaderboard_text(
         both = pd.concat([wide, pub_wide[wide.columns]]) if not pub.empty else wide
         return both.to_csv(index=False, float_format="%.6g").rstrip("\n")
     text = leaderboard.format_table(wide)
+    if "imported" in long and long["imported"].any():
+        pairs = sorted(f"{m}|{t}" for m, t in long.loc[long["imported"], ["model", "task"]].values)
+        text += "\n\nimported (results import; not run here): " + ", ".join(pairs)
     if with_published:
         if pub.empty:
             return text + "\n\n(no published HEAR 2021 scores for these tasks)"
@@ -133,4 +132,30 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not hist.empty and not (args.task or args.model):
         print()
         print("\n".join(history.latest_changes(hist).lines()))
+    return 0
+
+
+def cmd_results_export(args: argparse.Namespace) -> int:
+    """Write every scored pair as a portable result (one json per model × task)."""
+    layout = current_layout()
+    written = results.export(layout, Path(args.out))
+    if not written:
+        raise HearError("nothing to export: no scored pairs in this HEAR_HOME (run first)")
+    print(f"wrote {len(written)} results to {args.out}")
+    return 0
+
+
+def cmd_results_import(args: argparse.Namespace) -> int:
+    """Merge exported results into this HEAR_HOME's leaderboard (all or nothing)."""
+    layout = current_layout()
+    report = results.import_results(layout, [Path(d) for d in args.dirs])
+    if report.imported:  # the files now; the scores asset sees its inputs changed (stale)
+        long = results.collect(layout)
+        leaderboard.write_csv(leaderboard.wide_table(long), layout.leaderboard_csv())
+        leaderboard.write_html(long, layout.leaderboard_html())
+    print(f"imported {len(report.imported)}: {', '.join(report.imported) or '-'}")
+    if report.kept_local:
+        print(f"kept the local score of {', '.join(report.kept_local)} (scored here)")
+    if report.unchanged:
+        print(f"already imported: {', '.join(report.unchanged)}")
     return 0

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hear_assets.lib.evaluation import scoring
 from hear_assets.lib.report import history as score_history
-from hear_assets.lib.report import leaderboard
+from hear_assets.lib.report import leaderboard, results
 from hear_assets.lib.store.files import read_json, write_json
 from hear_assets.lib.store.layout import Layout, pair_label
 from hear_assets.lib.store.manifest import digest_json, files_intact, list_files, read_manifest
@@ -125,7 +125,10 @@ def report_inputs(
             m = read_manifest(layout.root, "predictions", tname, mname)
             if m is not None:
                 out[pair_label(mname, tname)] = m.digest
-    return {"predictions": digest_json(out), "version": VERSION}
+    inputs = {"predictions": digest_json(out), "version": VERSION}
+    if any(results.imported_dir(layout).glob("*/*.json")):
+        inputs["imported"] = results.imported_inputs(layout)
+    return inputs
 
 
 def report_state(layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]) -> str:
@@ -182,7 +185,7 @@ def build_report(
     for old in layout.scores_dir().glob("*/*.json") if layout.scores_dir().exists() else []:
         if old not in keep:
             old.unlink()
-    result.long = leaderboard.collect_scores(layout.scores_dir())
+    result.long = results.collect(layout)
     result.wide = leaderboard.wide_table(result.long)
     leaderboard.write_csv(result.wide, layout.leaderboard_csv())
     leaderboard.write_html(result.long, layout.leaderboard_html())

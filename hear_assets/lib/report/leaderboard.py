@@ -293,7 +293,9 @@ def write_html(long: pd.DataFrame, path: Path) -> None:
             "<td>–</td>"
             if r is None
             else f"<td><b>{_fmt(r.primary)}</b><br><small>[{_fmt(r.ci_lo)}, "
-            f"{_fmt(r.ci_hi)}] {html.escape(r.metric)}</small></td>"
+            f"{_fmt(r.ci_hi)}] {html.escape(r.metric)}"
+            f"{'<br><i>imported</i>' if bool(r.get('imported', False)) else ''}"
+            "</small></td>"
             for r in rows
         ]
         body.append(f"<tr><th>{html.escape(str(model))}</th>{''.join(cells)}</tr>")
