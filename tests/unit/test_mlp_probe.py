@@ -176,3 +176,29 @@ def test_hear_probe_seeds_each_search_the_whole_grid_on_the_first_fold() -> None
     rec = folds["fold00"]
     assert len(rec["curve"]) == 2 and all("valid_loss" in c for c in rec["curve"])
     assert len(folds["fold01"]["curve"]) == 1
+
+
+def test_probe_seeds_share_the_logistic_regression_of_their_evaluation(monkeypatch) -> None:
+    # lbfgs does not depend on the seed: later seeds reuse the first's fit and train only MLPs.
+    x, y = blobs(240, 8, 3, 5, scale=0.7)
+    meta = {"split_mode": "trainvaltest", "splits": ["train", "valid", "test"]}
+    data = probe.ProbeData(x[:160], y[:160], x[160:200], top1(y[160:200]), False)
+    fits = []
+    real = probe.fit_logreg_probe
+
+    def counted(*args, **kwargs):
+        fits.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(probe, "fit_logreg_probe", counted)
+    monkeypatch.setattr(mlp, "FAST_POINTS", (SMALL,))  # small MLPs: this is about the sharing
+    written = []
+    fold = probe.Fold(data, lambda f, folder: written.append(f), lambda c: c.valid_score)
+    settings = probe.ProbeSettings(kind="auto", seeds=(0, 1, 2))
+    folds = probe.fit_folds(meta, settings, lambda *_: fold)
+    assert len(fits) == 1 and len(written) == 3
+    seeds = folds["test"]["seeds"]
+    alone = probe.fit_probe("auto", data, seed=2)  # seed 2 fitted on its own
+    assert alone.candidates["logreg"].valid_score == written[2].candidates["logreg"].valid_score
+    assert seeds["2"]["valid_score"] == alone.valid_score
+    np.testing.assert_allclose(written[2].predict(x[200:]), alone.predict(x[200:]), rtol=1e-6)

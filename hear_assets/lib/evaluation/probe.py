@@ -301,8 +301,13 @@ def fit_probe(
     cache_prefix: str = "",
     seed: int = 0,
     monitor_loss: bool = False,
+    shared: dict[str, Any] | None = None,
 ) -> FittedProbe:
     """The probe ``kind`` chooses on validation; ``candidates`` holds each family's best.
+
+    ``shared`` (one dict per evaluation, kept across probe seeds) holds what does not depend
+    on the seed: the standardizer and the logistic regression (lbfgs is deterministic), so
+    seeds after the first train only the MLPs.
 
     ``auto`` (default): a logistic regression and small MLPs, both on standardized
     (span-projected) inputs; the logistic regression wins ties. ``logreg``: only the
@@ -310,7 +315,9 @@ def fit_probe(
     ``data.knn``, a k-nearest-neighbour candidate is reported beside them (never chosen: it
     shows what the embedding holds without training).
     """
-    chosen = _fit_trained(kind, data, c_grid, hear_points, cache, cache_prefix, seed, monitor_loss)
+    chosen = _fit_trained(
+        kind, data, c_grid, hear_points, cache, cache_prefix, seed, monitor_loss, shared
+    )
     if data.knn:
         chosen.candidates["knn"] = fit_knn_probe(data)
     return chosen
@@ -325,9 +332,13 @@ def _fit_trained(
     cache_prefix: str,
     seed: int,
     monitor_loss: bool = False,
+    shared: dict[str, Any] | None = None,
 ) -> FittedProbe:
+    shared = {} if shared is None else shared
     if kind == "logreg":
-        best = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
+        if "logreg" not in shared:
+            shared["logreg"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
+        best = replace(shared["logreg"])
         best.candidates = {"logreg": best}
         return best
     if kind == "hear":
@@ -339,8 +350,10 @@ def _fit_trained(
         return best
     if kind != "auto":
         raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
-    scaler = Standardizer.fit(data.x_train)
-    linear = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+    if "scaler" not in shared:
+        shared["scaler"] = scaler = Standardizer.fit(data.x_train)
+        shared["linear"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+    scaler, linear = shared["scaler"], replace(shared["linear"])
     if data.ceiling is not None and linear.valid_score == data.ceiling:
         log.info("logreg at the validation ceiling (%s): MLP candidates skipped", data.ceiling)
         linear.candidates = {"logreg": linear}
@@ -461,6 +474,7 @@ def fit_folds(
     for test, valid, train in fold_plan(meta):
         fold = fold_of(test, valid, train)
         per_seed: dict[str, Any] = {}
+        shared: dict[str, Any] = {}  # what every seed of this evaluation shares
         for i, seed in enumerate(settings.seeds):
             data = fold.data if i == 0 else replace(fold.data, knn=False)
             fitted = fit_probe(
@@ -472,6 +486,7 @@ def fit_folds(
                 f"{test}-",
                 seed,
                 monitor_loss and settings.kind == "hear",
+                shared,
             )
             fold.write(fitted, seed_folder(i, seed))
             if i == 0:
