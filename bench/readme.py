@@ -1,5 +1,8 @@
 """``make readme``: the README's demo leaderboard, generated from a fresh ``make demo``.
 
+Also builds that demo's static site (``hear-assets site``) and writes the README's screenshot
+of it, ``docs/img/site-index.png``, with headless Chromium (skipped, with a line, without it).
+
 Runs ``hear-assets run`` (what ``make demo`` runs) in an empty HEAR_HOME and DAGSTER_HOME and
 writes the leaderboard it prints between the README's markers, so a reader sees exactly what
 the demo will print. ``--from FILE`` takes a demo's saved stdout instead (``make bench`` passes
@@ -11,6 +14,7 @@ CPU runs, so the README's numbers are exact for that CPU.
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +25,7 @@ README = ROOT / "README.md"
 BEGIN = "<!-- demo-leaderboard: written by `make readme` from a fresh `make demo`; do not edit -->"
 END = "<!-- /demo-leaderboard -->"
 ON = "<!-- made on: {} -->"
+SCREENSHOT = ROOT / "docs" / "img" / "site-index.png"
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
 
 
@@ -90,7 +95,30 @@ def run_demo() -> str:
         if out.returncode != 0:
             sys.stderr.write(out.stderr[-3000:])
             raise SystemExit("the demo failed; README.md left as it was")
+        screenshot_site(env, Path(tmp))
         return out.stdout
+
+
+def screenshot_site(env: dict[str, str], tmp: Path) -> None:
+    """The demo's static site, its index page captured into ``SCREENSHOT``."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("no chromium: the site screenshot is left as it was")
+        return
+    site = tmp / "site"
+    cmd = [str(Path(sys.executable).parent / "hear-assets"), "site", str(site)]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             f"--user-data-dir={tmp / 'chrome'}", "--window-size=1280,900"]  # fmt: skip
+    shot = tmp / "site.png"
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={shot}", (site / "index.html").as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    shutil.copyfile(shot, SCREENSHOT)
 
 
 def main() -> None:

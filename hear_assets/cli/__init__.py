@@ -18,6 +18,7 @@ from hear_assets.cli.report import (
     cmd_leaderboard,
     cmd_results_export,
     cmd_results_import,
+    cmd_site,
     cmd_validate,
 )
 from hear_assets.cli.run import cmd_run
@@ -78,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--model", help="only this model")
     hi.add_argument("--format", choices=["table", "csv"], default="table")
     hi.set_defaults(func=cmd_history)
+
+    si = sub.add_parser("site", help="write a static site of the results (no server needed)")
+    si.add_argument("out", help="folder for index.html, tasks/, models/, img/")
+    si.set_defaults(func=cmd_site)
 
     res = sub.add_parser("results", help="export or import portable results")
     rsub = res.add_subparsers(dest="results_command", required=True)

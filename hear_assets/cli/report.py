@@ -159,3 +159,12 @@ def cmd_results_import(args: argparse.Namespace) -> int:
     if report.unchanged:
         print(f"already imported: {', '.join(report.unchanged)}")
     return 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """Write the static site of the results."""
+    from hear_assets.lib.report.site import build_site
+
+    pages = build_site(current_layout(), Path(args.out))
+    print(f"wrote {len(pages)} pages to {args.out}: open {Path(args.out) / 'index.html'}")
+    return 0

@@ -67,6 +67,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.steps == 0:
         sys.stderr.write("nothing to do: every stage is up to date\n")
     print(leaderboard_text(layout))
+    if result.steps:
+        from hear_assets.lib.report import history
+
+        for moved in history.latest_changes(history.read(layout)).flagged:
+            sys.stderr.write(f"hear-assets: warning: score moved: {moved.line()}\n")
     for label, why in result.left_out.items():
         sys.stderr.write(f"hear-assets: left out: {label}: {why} (not applicable, not failed)\n")
     for label, err in result.failures.items():

@@ -13,7 +13,6 @@ whose score left its previous 95 % interval, with the cause: ``inputs changed`` 
 """
 
 import datetime as dt
-import html
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -279,72 +278,24 @@ def latest_changes(hist: pd.DataFrame, trigger: str = "") -> Changes:
 
 # -- the plot: each model's primary score per materialization, one panel per task ----------
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
 
-
-def svg_task(hist: pd.DataFrame, task: str, width: int = 460, height: int = 180) -> str:
+def svg_task(hist: pd.DataFrame, task: str) -> str:
     """An SVG line plot of ``task``'s scores over the materializations (x: their order, the
-    date under the first and last), one line per model, 95 % intervals as bars."""
+    first and last dated), one line per model, 95 % intervals as bars."""
+    from hear_assets.lib.report.plots import svg_curves
+
     rows = hist[hist["task"] == task]
     if rows.empty:
         return ""
-    stamps = list(dict.fromkeys(rows["created"]))
+    series = {
+        str(model): [
+            (str(r.created)[:19], float(r.primary), float(r.ci_lo), float(r.ci_hi))
+            for r in mrows.itertuples()
+        ]
+        for model, mrows in rows.groupby("model", sort=True)
+    }
     metric = str(rows["metric"].iloc[-1])
-    vals = pd.concat([rows["ci_lo"], rows["ci_hi"], rows["primary"]]).astype(float).dropna()
-    lo, hi = (float(vals.min()), float(vals.max())) if len(vals) else (0.0, 1.0)
-    if hi - lo < 1e-9:
-        lo, hi = lo - 0.05, hi + 0.05
-    left, right, top, bottom = 44, 120, 18, 30
-    pw, ph = width - left - right, height - top - bottom
-
-    def x(i: int) -> float:
-        return left + (pw * i / max(1, len(stamps) - 1) if len(stamps) > 1 else pw / 2)
-
-    def y(v: float) -> float:
-        return top + ph * (1 - (v - lo) / (hi - lo))
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        'font-family="sans-serif" font-size="10">',
-        f'<text x="{left}" y="12" font-size="11">{html.escape(task)} ({html.escape(metric)})'
-        "</text>",
-        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#999"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#999"/>',
-        f'<text x="{left - 4}" y="{y(hi) + 4:.1f}" text-anchor="end">{hi:.3f}</text>',
-        f'<text x="{left - 4}" y="{y(lo) + 4:.1f}" text-anchor="end">{lo:.3f}</text>',
-        f'<text x="{x(0):.1f}" y="{height - 8}" text-anchor="start">{stamps[0][:16]}</text>',
-    ]
-    if len(stamps) > 1:
-        parts.append(
-            f'<text x="{x(len(stamps) - 1):.1f}" y="{height - 8}" text-anchor="end">'
-            f"{stamps[-1][:16]}</text>"
-        )
-    for k, (model, mrows) in enumerate(rows.groupby("model", sort=True)):
-        colour = PALETTE[k % len(PALETTE)]
-        pts = []
-        for r in mrows.itertuples():
-            i = stamps.index(r.created)
-            if _nan(r.primary):
-                continue
-            pts.append(f"{x(i):.1f},{y(float(r.primary)):.1f}")
-            if not (_nan(r.ci_lo) or _nan(r.ci_hi)):
-                parts.append(
-                    f'<line x1="{x(i):.1f}" y1="{y(float(r.ci_lo)):.1f}" x2="{x(i):.1f}" '
-                    f'y2="{y(float(r.ci_hi)):.1f}" stroke="{colour}" stroke-opacity="0.4"/>'
-                )
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(float(r.primary)):.1f}" r="2.5" '
-                         f'fill="{colour}"/>')  # fmt: skip
-        if len(pts) > 1:
-            parts.append(
-                f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" '
-                'stroke-width="1.5"/>'
-            )
-        parts.append(
-            f'<text x="{left + pw + 8}" y="{top + 10 + 12 * k}" fill="{colour}">'
-            f"{html.escape(str(model))}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return svg_curves(series, f"{task} ({metric})", width=460, height=180, ends_only=True)
 
 
 def plot_markdown(hist: pd.DataFrame) -> str:
