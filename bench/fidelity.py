@@ -229,7 +229,11 @@ def section(tmp: Path, n_seeds: int = 3, points: int = 8) -> list[str]:
               "--out", str(export)], env)  # fmt: skip
         orig = [original(export, s, points, env, work) for s in seeds]
         mine = ours(home, task, seeds, points, env, work)
-        clips = len((home / "tasks" / task / "clips.csv").read_text().splitlines()) - 1
+        meta = json.loads((home / "tasks" / task / "task_metadata.json").read_text())
+        clips = sum(
+            len(json.loads((home / "tasks" / task / f"{split}.json").read_text()))
+            for split in meta["splits"]
+        )
         rows.append(
             {
                 "task": task,

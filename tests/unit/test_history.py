@@ -85,6 +85,7 @@ def test_history_files_are_append_only_and_a_partial_write_is_ignored(tmp_path: 
     content = p1.read_bytes()
     # A write killed before its rename leaves a temp file: never read.
     (tmp_path / "history" / ".hear-tmp.123.x.csv.abc").write_text("model,task\nbroken")
+    (tmp_path / "history" / "zz-foreign.csv").write_text("a,b\n1,2\n")  # not ours: skipped
     hist = history.read(layout)
     assert len(hist) == 4 and p1.read_bytes() == content
     assert [len(s) for s in history.snapshots(hist)] == [2, 2]

@@ -14,6 +14,7 @@ whose score left its previous 95 % interval, with the cause: ``inputs changed`` 
 
 import datetime as dt
 import itertools
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ COLUMNS = [
 ]
 INPUTS = ("task_sha256", "model_sha256", "probe")  # what a pair's score is a function of
 FLAGGED = ("code changed", "nothing changed")
+log = logging.getLogger(__name__)
 
 
 def history_dir(layout: Layout) -> Path:
@@ -123,11 +125,18 @@ def read(layout: Layout, task: str | None = None, model: str | None = None) -> p
     """Every recorded row, oldest first (files sorted by name: their UTC time)."""
     folder = history_dir(layout)
     files = sorted(folder.glob("*.csv")) if folder.exists() else []
-    frames = [
-        pd.read_csv(f, dtype={c: str for c in COLUMNS if c not in ("primary", "ci_lo", "ci_hi")})
-        for f in files
-    ]
-    frames = [f for f in frames if not f.empty]
+    text_columns = {c: str for c in COLUMNS if c not in ("primary", "ci_lo", "ci_hi")}
+    frames = []
+    for f in files:
+        try:
+            frame = pd.read_csv(f, dtype=text_columns)
+        except (OSError, ValueError) as exc:  # a hand-edited or foreign file: skipped, named
+            log.warning("history: %s skipped: %s", f.name, exc)
+            continue
+        if not frame.empty and set(COLUMNS) <= set(frame.columns):
+            frames.append(frame[COLUMNS])
+        elif not frame.empty:
+            log.warning("history: %s skipped: not a history file (columns)", f.name)
     hist = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     hist = hist.fillna({c: "" for c in ("run_id", "trigger", "weights_sha256", "probe")})
     if task:
