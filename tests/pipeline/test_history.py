@@ -40,6 +40,12 @@ def quick_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEAR_PROBE_SEEDS", "1")
 
 
+def later(snapshot: pd.DataFrame) -> str:
+    """A time 1 ms after ``snapshot``'s (a fabricated snapshot between it and the next run)."""
+    t = pd.Timestamp(snapshot["created"].iloc[0]) + pd.Timedelta(milliseconds=1)
+    return t.isoformat(timespec="milliseconds")
+
+
 def nightly_scores(instance, home: Path):
     """What the nightly sensor's ``scores_job`` run does: materialize ``scores`` (its tags)."""
     result = dg.materialize(
@@ -131,6 +137,7 @@ def test_a_move_nothing_explains_warns_naming_the_pair_and_both_values(mini_home
         # non-deterministic probe would leave), and another with only the code different.
         fake = last.copy()
         fake["run_id"], fake["trigger"] = "ffffffff-fake", "nightly"
+        fake["created"] = later(last)
         fake["primary"], fake["ci_lo"], fake["ci_hi"] = 0.1, 0.05, 0.15
         history.append(layout, fake)
         check, _ = nightly_scores(instance, mini_home)
@@ -141,6 +148,7 @@ def test_a_move_nothing_explains_warns_naming_the_pair_and_both_values(mini_home
         assert f"{real:.4f}" in text and text.endswith("nothing changed")
 
         fake = history.snapshots(history.read(layout))[-1].copy()
+        fake["created"] = later(fake)
         fake["run_id"], fake["code_version"] = "ffffffff-old", "0.0.9+0123456789ab e1 p1 s1"
         fake["primary"], fake["ci_lo"], fake["ci_hi"] = 0.1, 0.05, 0.15
         history.append(layout, fake)

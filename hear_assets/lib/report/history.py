@@ -99,7 +99,7 @@ def append(layout: Layout, rows: pd.DataFrame) -> Path | None:
     if rows.empty:
         return None
     created = str(rows["created"].iloc[0])
-    stamp = created.replace("-", "").replace(":", "").replace("+0000", "Z").replace("+00:00", "Z")
+    stamp = created.replace("-", "").replace(":", "").replace("+00:00", "Z").replace("+0000", "Z")
     run = str(rows["run_id"].iloc[0] or "norun")[:8]
     path = history_dir(layout) / f"{stamp}-{run}.csv"
     n = 1
@@ -115,7 +115,9 @@ def record(
     layout: Layout, scores: list[dict[str, Any]], run_id: str = "", trigger: str = ""
 ) -> pd.DataFrame:
     """Append this materialization's scores to the history; return its rows."""
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # Milliseconds: two materializations in one second (a run's scores, then the nightly one)
+    # must still sort in the order they happened.
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     rows = rows_of(layout, scores, run_id, trigger, created)
     append(layout, rows)
     return rows
