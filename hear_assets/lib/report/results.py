@@ -134,8 +134,7 @@ def import_results(layout: Layout, dirs: list[Path]) -> ImportReport:
 def collect(layout: Layout) -> pd.DataFrame:
     """The leaderboard's rows: every local score, then every imported one whose pair is not
     scored here (column ``imported``)."""
-    scores = layout.scores_dir()
-    local = leaderboard.collect_scores(scores) if scores.exists() else _empty()
+    local = leaderboard.collect_scores(layout.scores_dir())  # a missing folder: no rows
     local["imported"] = False
     folder = imported_dir(layout)
     if not folder.exists():
@@ -148,10 +147,6 @@ def collect(layout: Layout) -> pd.DataFrame:
     other = other[keep].assign(imported=True)
     both = pd.concat([local, other], ignore_index=True) if not local.empty else other
     return both.reset_index(drop=True)
-
-
-def _empty() -> pd.DataFrame:
-    return leaderboard.collect_scores(Path("/nonexistent-scores-folder"))
 
 
 def imported_inputs(layout: Layout) -> str:
