@@ -33,7 +33,6 @@ MINI_TONES = {
         "pitch_low": 60,
         "pitch_high": 71,
         "per_class": 6,
-        "resample_filter": "kaiser_fast",
     },
 }
 

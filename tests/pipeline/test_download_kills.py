@@ -69,9 +69,7 @@ def test_download_kills_resume_to_the_same_scores(tmp_path: Path, monkeypatch) -
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    spec = served_spec(
-        "esc50", None, base, www, sample_duration=1.0, params={"resample_filter": "kaiser_fast"}
-    )
+    spec = served_spec("esc50", None, base, www, sample_duration=1.0)
     args = [str(BIN / "hear-assets"), "run", "--tasks", spec.name, "--models", "naive_torch"]
 
     def home(name: str) -> dict[str, str]:

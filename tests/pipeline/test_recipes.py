@@ -347,7 +347,6 @@ def test_dcase2016_task2_events_through_the_task_stages(www, tmp_path: Path) -> 
         base,
         root,
         sample_duration=4.0,
-        params={"resample_filter": "kaiser_fast"},
     )
     task_dir = stage_run(tmp_path, spec)
     raw = tmp_path / "home" / "raw" / spec.name
@@ -398,9 +397,7 @@ def esc50_archive(root: Path) -> None:
 def test_esc50_scene_through_the_task_stages(www, tmp_path: Path) -> None:
     root, base, _ = www
     esc50_archive(root)
-    spec = served_spec(
-        "esc50", None, base, root, sample_duration=1.0, params={"resample_filter": "kaiser_fast"}
-    )
+    spec = served_spec("esc50", None, base, root, sample_duration=1.0)
     task_dir = stage_run(tmp_path, spec)
     clips = read_clips(tmp_path / "home" / "raw" / spec.name)
     assert clips.loc["3-1413-A-41.wav", ["split", "label"]].tolist() == ["fold02", "chainsaw"]

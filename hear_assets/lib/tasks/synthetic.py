@@ -23,7 +23,6 @@ GENERATORS: dict[str, Callable[[TaskSpec, Path], None]] = {
     "brightness": gen.generate_brightness,
     "spoken_words": generate_spoken_words,
 }
-FAST = "kaiser_fast"  # resampy filter of the synthetic tasks (keeps the demo fast)
 
 BUILTIN_TASKS: dict[str, TaskSpec] = {
     spec.name: spec
@@ -41,7 +40,6 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
                 "pitch_low": 48,
                 "pitch_high": 71,
                 "per_class": 10,
-                "resample_filter": FAST,
             },
         ),
         TaskSpec(
@@ -51,7 +49,7 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
             sample_duration=1.0,
             evaluation=("top1_acc", "aucroc"),
             source_sample_rate=16000,
-            params={"generator": "modulation", "seed": 2, "per_class": 50, "resample_filter": FAST},
+            params={"generator": "modulation", "seed": 2, "per_class": 50},
         ),
         TaskSpec(
             name="tiny_mixtures",
@@ -60,7 +58,7 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
             sample_duration=1.0,
             evaluation=("mAP", "d_prime", "aucroc"),
             source_sample_rate=22050,
-            params={"generator": "mixtures", "seed": 3, "clips": 150, "resample_filter": FAST},
+            params={"generator": "mixtures", "seed": 3, "clips": 150},
         ),
         TaskSpec(
             name="tiny_noise_folds",
@@ -75,7 +73,6 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
                 "generator": "noise_colours",
                 "seed": 4,
                 "per_class": 12,
-                "resample_filter": FAST,
             },
         ),
         TaskSpec(
@@ -94,7 +91,6 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
                 "generator": "events",
                 "seed": 5,
                 "clips": 40,
-                "resample_filter": FAST,
                 "event_postprocessing_grid": {
                     "median_filter_ms": [250],
                     "min_duration_ms": [125, 250],
@@ -108,7 +104,7 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
             sample_duration=0.5,
             evaluation=("jnd_auc",),
             source_sample_rate=22050,
-            params={"generator": "jnd", "seed": 6, "pairs": 150, "resample_filter": FAST},
+            params={"generator": "jnd", "seed": 6, "pairs": 150},
         ),
         TaskSpec(
             name="tiny_brightness",
@@ -122,7 +118,6 @@ BUILTIN_TASKS: dict[str, TaskSpec] = {
                 "seed": 7,
                 "groups": 30,
                 "per_group": 5,
-                "resample_filter": FAST,
             },
         ),
     )
