@@ -241,10 +241,12 @@ def versions() -> str:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
+    import embedding
     import fidelity
     import oldkit_compare
     import plot
     import pretrained
+    import resampling
     import scaleout
 
     with tempfile.TemporaryDirectory(prefix="hear-bench-") as tmp_s:
@@ -253,6 +255,8 @@ def main() -> None:
         old = oldkit_compare.sections(fresh_env(tmp, "oldkit"), tmp)
         body = e2e + old + overhead(tmp) + scaling(tmp)
         body += [*scaleout.section().splitlines(), ""]
+        body += [*resampling.section(tmp, 10_080), ""]
+        body += [*embedding.section(tmp), ""]
         body += [*pretrained.section(tmp), ""]
         body += [*fidelity.section(tmp), ""]
     head = [

@@ -31,7 +31,8 @@ def make_home(root: Path) -> dict[str, str]:
     (root / "data").mkdir(parents=True)
     (root / "dh").mkdir()
     register_tasks(root / "data", *TASKS)
-    return env_for(root / "data", root / "dh")
+    # One probe seed: what is tested is resuming, not the seeds (they share one atomic folder).
+    return env_for(root / "data", root / "dh", HEAR_PROBE_SEEDS="1")
 
 
 def scores_of(home: Path) -> dict:

@@ -130,3 +130,38 @@ def test_wav_bytes_are_what_soundfile_writes(tmp_path: Path) -> None:
     x = np.concatenate([rng.uniform(-1.2, 1.2, 50_000), edges]).astype(np.float32)
     sf.write(tmp_path / "ref.wav", np.clip(x, -1.0, 32767 / 32768), 22050, subtype="PCM_16")
     assert standardize.pcm16_bytes(x, 22050) == (tmp_path / "ref.wav").read_bytes()
+
+
+def test_the_fast_wav_reader_reads_what_soundfile_reads_or_declines(tmp_path: Path) -> None:
+    from hear_assets.lib.embedding.embed import load_wav, read_pcm16
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (3001, 2)).astype(np.float32)
+    cases = {
+        "mono.wav": (x[:, :1], "PCM_16"),
+        "stereo.wav": (x, "PCM_16"),
+        "float.wav": (x[:, :1], "FLOAT"),
+        "pcm24.wav": (x[:, :1], "PCM_24"),
+    }
+    for name, (audio, subtype) in cases.items():
+        sf.write(tmp_path / name, audio, 22050, subtype=subtype)
+    with sf.SoundFile(tmp_path / "tagged.wav", "w", 22050, 1, "PCM_16") as fh:
+        fh.title = "a LIST chunk"  # metadata chunk around the data
+        fh.write(x[:, 0])
+    for name in ("mono.wav", "stereo.wav", "tagged.wav"):
+        audio, sr = read_pcm16(tmp_path / name)
+        ref, ref_sr = sf.read(tmp_path / name, dtype="float32", always_2d=True)
+        assert sr == ref_sr == 22050
+        np.testing.assert_array_equal(audio, ref)
+    assert read_pcm16(tmp_path / "float.wav") is None
+    assert read_pcm16(tmp_path / "pcm24.wav") is None
+    truncated = (tmp_path / "mono.wav").read_bytes()[:-100]
+    (tmp_path / "cut.wav").write_bytes(truncated)
+    assert read_pcm16(tmp_path / "cut.wav") is None
+    (tmp_path / "junk.wav").write_bytes(b"not a wav at all")
+    assert read_pcm16(tmp_path / "junk.wav") is None
+    with pytest.raises(TaskDataError, match="junk"):
+        load_wav(tmp_path / "junk.wav", 22050)
+    with pytest.raises(TaskDataError, match="2 channel"):
+        load_wav(tmp_path / "stereo.wav", 22050)
+    np.testing.assert_array_equal(load_wav(tmp_path / "float.wav", 22050), x[:, 0])
