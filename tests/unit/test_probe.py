@@ -49,3 +49,17 @@ def test_multilabel_probe_scores_every_label() -> None:
     p = fitted.predict(x[150:])
     assert p.shape == (50, 4)
     assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_row_span_basis_spans_what_the_svd_spans() -> None:
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(40, 8)) @ rng.normal(size=(8, 200))  # rank 8
+    z[:, :5] *= 1e3  # badly scaled columns
+    z = np.vstack([z, z[:3]])  # repeated rows
+    basis = probe.row_span_basis(z)
+    assert basis.shape == (200, 8)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(8), atol=1e-9)
+    _, sv, vt = np.linalg.svd(z, full_matrices=False)
+    svd_basis = vt[sv > sv[0] * 1e-7].T
+    np.testing.assert_allclose(basis @ basis.T, svd_basis @ svd_basis.T, atol=1e-9)
+    assert probe.row_span_basis(np.zeros((0, 5))).shape == (5, 0)

@@ -54,15 +54,26 @@ class Standardizer:
         std = np.where(std > 1e-8, std, 1.0)
         scaler = cls(x64.mean(axis=0).astype(np.float32), std.astype(np.float32))
         if x64.shape[0] < x64.shape[1]:
-            _, sv, vt = np.linalg.svd((x64 - x64.mean(axis=0)) / std, full_matrices=False)
-            keep = sv > sv[0] * 1e-7 if len(sv) else np.zeros(0, bool)
-            scaler.basis = vt[keep].T.astype(np.float32)
+            scaler.basis = row_span_basis((x64 - x64.mean(axis=0)) / std).astype(np.float32)
         return scaler
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Standardized (and span-projected) float32 inputs."""
         z = (np.asarray(x, dtype=np.float32) - self.mean) / self.std
         return (z @ self.basis if self.basis is not None else z).astype(np.float32)
+
+
+def row_span_basis(z: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """An orthonormal basis ``(D, rank)`` of the span of ``z``'s rows (``N < D``), from the
+    eigen-decomposition of the ``N × N`` Gram matrix (the right singular vectors of ``z``,
+    several times cheaper than its SVD when ``N`` is large); directions with a singular value
+    below ``rtol`` of the largest are dropped."""
+    if not len(z):
+        return np.zeros((z.shape[1], 0))
+    w, u = np.linalg.eigh(z @ z.T)  # ascending
+    keep = w > max(w[-1], 0.0) * rtol**2
+    w, u = w[keep][::-1], u[:, keep][:, ::-1]
+    return (z.T @ u) / np.sqrt(w)
 
 
 @dataclass
@@ -315,11 +326,12 @@ def fit_probe(
     ``data.knn``, a k-nearest-neighbour candidate is reported beside them (never chosen: it
     shows what the embedding holds without training).
     """
+    shared = {} if shared is None else shared
     chosen = _fit_trained(
         kind, data, c_grid, hear_points, cache, cache_prefix, seed, monitor_loss, shared
     )
     if data.knn:
-        chosen.candidates["knn"] = fit_knn_probe(data)
+        chosen.candidates["knn"] = fit_knn_probe(data, shared.get("scaler"))
     return chosen
 
 
@@ -337,7 +349,8 @@ def _fit_trained(
     shared = {} if shared is None else shared
     if kind == "logreg":
         if "logreg" not in shared:
-            shared["logreg"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed)
+            shared["scaler"] = scaler = Standardizer.fit(data.x_train)
+            shared["logreg"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
         best = replace(shared["logreg"])
         best.candidates = {"logreg": best}
         return best
