@@ -15,6 +15,7 @@ import soundfile as sf
 from hear_assets.lib.embedding import chunking
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_dir, digest_tree, read_json, write_json, write_npy
+from hear_assets.lib.tasks.wavcheck import wave_layout
 from hear_models.api import ModelContractError, check_embeddings
 from hear_models.runtime import LoadedModel
 
@@ -51,24 +52,17 @@ def read_pcm16(path: Path) -> tuple[np.ndarray, int] | None:
     anything else (other encodings, extensible headers, truncated data), which the caller
     reads with soundfile. Values as soundfile's: ``int16 / 32768``."""
     data = path.read_bytes()
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    layout = wave_layout(lambda pos, n: data[pos : pos + n])
+    if layout is None or layout[0] != "<":
         return None
-    pos, fmt = 12, None
-    while pos + 8 <= len(data):
-        chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
-        body = pos + 8
-        if chunk == b"fmt " and size >= 16:
-            fmt = struct.unpack("<HHIIHH", data[body : body + 16])
-        elif chunk == b"data":
-            if fmt is None or fmt[0] != 1 or fmt[5] != 16 or body + size > len(data):
-                return None
-            channels, rate = fmt[1], fmt[2]
-            pcm = np.frombuffer(data, "<i2", count=size // 2, offset=body)
-            if channels < 1 or len(pcm) % channels:
-                return None
-            return (pcm.astype(np.float32) / 32768).reshape(-1, channels), rate
-        pos = body + size + (size & 1)
-    return None
+    _, fmt, start, size = layout
+    encoding, channels, rate, _, _, bits = struct.unpack("<HHIIHH", fmt)
+    if encoding != 1 or bits != 16 or channels < 1 or start + size > len(data):
+        return None
+    pcm = np.frombuffer(data, "<i2", count=size // 2, offset=start)
+    if len(pcm) % channels:
+        return None
+    return (pcm.astype(np.float32) / 32768).reshape(-1, channels), rate
 
 
 def load_wav(path: Path, sample_rate: int) -> np.ndarray:

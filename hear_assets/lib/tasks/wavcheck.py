@@ -6,12 +6,40 @@ read the RIFF header ourselves and refuse the file instead.
 """
 
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from hear_assets.lib.store.errors import TaskDataError
 
 UNSPECIFIED = (0, 0xFFFFFFFF)  # data sizes that streaming writers leave for "until the end"
 MAX_CHUNKS = 64  # chunks walked before the data chunk (real files have a handful)
+
+
+def wave_layout(read_at: Callable[[int, int], bytes]) -> tuple[str, bytes, int, int] | None:
+    """Where a RIFF/RIFX WAVE file's audio is: ``(byte order, the fmt chunk's first 16 bytes,
+    the data chunk's offset, its declared size)``, walking at most ``MAX_CHUNKS`` chunks.
+
+    ``read_at(pos, n)`` returns up to ``n`` bytes at ``pos`` (a file or bytes in memory). None
+    when it is not such a file or no ``fmt`` chunk comes before the ``data`` chunk.
+    """
+    head = read_at(0, 12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+        return None
+    order = "<" if head[:4] == b"RIFF" else ">"
+    fmt, pos = None, 12
+    for _ in range(MAX_CHUNKS):
+        chunk = read_at(pos, 8)
+        if len(chunk) < 8:
+            return None
+        chunk_id, chunk_size = chunk[:4], struct.unpack(f"{order}I", chunk[4:])[0]
+        if chunk_id == b"fmt ":
+            fmt = read_at(pos + 8, 16)
+            if len(fmt) < 16:
+                return None
+        elif chunk_id == b"data":
+            return None if fmt is None else (order, fmt, pos + 8, chunk_size)
+        pos += 8 + chunk_size + (chunk_size & 1)
+    return None
 
 
 def frame_counts(path: Path) -> tuple[int, int] | None:
@@ -24,29 +52,19 @@ def frame_counts(path: Path) -> tuple[int, int] | None:
     path = Path(path)
     size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
-            return None
-        order = "<" if head[:4] == b"RIFF" else ">"
-        block_align, pos = 0, 12
-        for _ in range(MAX_CHUNKS):
+
+        def read_at(pos: int, n: int) -> bytes:
             f.seek(pos)
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return None
-            chunk_id, chunk_size = chunk[:4], struct.unpack(f"{order}I", chunk[4:])[0]
-            if chunk_id == b"fmt ":
-                fmt = f.read(16)
-                if len(fmt) < 16:
-                    return None
-                block_align = struct.unpack(f"{order}H", fmt[12:14])[0]
-            elif chunk_id == b"data":
-                if block_align == 0 or chunk_size in UNSPECIFIED:
-                    return None
-                present = max(0, size - pos - 8)
-                return chunk_size // block_align, present // block_align
-            pos += 8 + chunk_size + (chunk_size & 1)
-    return None
+            return f.read(n)
+
+        layout = wave_layout(read_at)
+    if layout is None:
+        return None
+    order, fmt, start, declared = layout
+    block_align = struct.unpack(f"{order}H", fmt[12:14])[0]
+    if block_align == 0 or declared in UNSPECIFIED:
+        return None
+    return declared // block_align, max(0, size - start) // block_align
 
 
 def truncation(path: Path) -> str | None:
