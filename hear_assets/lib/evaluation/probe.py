@@ -335,6 +335,17 @@ def fit_probe(
     return chosen
 
 
+def _shared_linear(
+    data: ProbeData, c_grid: tuple[float, ...], seed: int, shared: dict[str, Any]
+) -> FittedProbe:
+    """A copy of the evaluation's logistic regression, fitted (with its standardizer, kept as
+    ``shared["scaler"]``) by the first seed that asks; lbfgs does not depend on the seed."""
+    if "linear" not in shared:
+        shared["scaler"] = scaler = Standardizer.fit(data.x_train)
+        shared["linear"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+    return replace(shared["linear"])
+
+
 def _fit_trained(
     kind: str,
     data: ProbeData,
@@ -343,15 +354,11 @@ def _fit_trained(
     cache: mlp.PointCache | None,
     cache_prefix: str,
     seed: int,
-    monitor_loss: bool = False,
-    shared: dict[str, Any] | None = None,
+    monitor_loss: bool,
+    shared: dict[str, Any],
 ) -> FittedProbe:
-    shared = {} if shared is None else shared
     if kind == "logreg":
-        if "logreg" not in shared:
-            shared["scaler"] = scaler = Standardizer.fit(data.x_train)
-            shared["logreg"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
-        best = replace(shared["logreg"])
+        best = _shared_linear(data, c_grid, seed, shared)
         best.candidates = {"logreg": best}
         return best
     if kind == "hear":
@@ -363,10 +370,8 @@ def _fit_trained(
         return best
     if kind != "auto":
         raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
-    if "scaler" not in shared:
-        shared["scaler"] = scaler = Standardizer.fit(data.x_train)
-        shared["linear"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
-    scaler, linear = shared["scaler"], replace(shared["linear"])
+    linear = _shared_linear(data, c_grid, seed, shared)
+    scaler = shared["scaler"]
     if data.ceiling is not None and linear.valid_score == data.ceiling:
         log.info("logreg at the validation ceiling (%s): MLP candidates skipped", data.ceiling)
         linear.candidates = {"logreg": linear}

@@ -171,9 +171,10 @@ def standardize_task(
         return len(batch)
 
     try:
+        folders = {Path(split, name).parent for _, split, name in jobs}
         for rate in rates:
-            for parent in {(staging / str(rate) / split / name).parent for _, split, name in jobs}:
-                parent.mkdir(parents=True, exist_ok=True)
+            for folder in folders:
+                (staging / str(rate) / folder).mkdir(parents=True, exist_ok=True)
         batches = [jobs[i : i + BATCH_CLIPS] for i in range(0, len(jobs), BATCH_CLIPS)]
         done = 0
         pool = ThreadPoolExecutor(min(workers(), max(1, len(batches))))
