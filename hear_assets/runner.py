@@ -1,20 +1,24 @@
 """Materialize the grid in one long-lived process on the persistent Dagster instance.
 
 Shared by ``hear-assets run`` and the nightly job: it plans first (so a run with nothing
-changed launches nothing), then materializes task stages, then pair stages (optionally in
-worker processes), then ``scores``. Each step is a Dagster run, so all of them show in the UI.
-With a dask scheduler, pair steps are runs of ``pair_dask_job`` whose steps execute on the dask
-workers; the local processes only orchestrate them.
+changed launches nothing), then materializes task stages, then pair stages (in order, or in
+worker processes as their inputs become ready), then ``scores``. Each step is a Dagster
+run, so all of them show in the UI. With a dask scheduler, pair steps are runs of
+``pair_dask_job`` whose steps execute on the dask workers; the local processes only
+orchestrate them.
 """
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -189,8 +193,8 @@ def run_grid(
 ) -> GridResult:
     """Materialize every missing or stale stage of ``tasks`` × ``models``, then scores.
 
-    ``parallel`` pair runs at once (spawned worker processes); with ``dask_scheduler`` their
-    steps execute on that dask cluster.
+    ``parallel`` runs at once (spawned worker processes, each started as soon as its inputs
+    are); with ``dask_scheduler`` pair steps execute on that dask cluster.
     """
     sync_partitions(instance, layout)
     observe_settings(instance, str(layout.root))
@@ -210,40 +214,10 @@ def run_grid(
         if on_step:
             on_step(label, seconds, err)
 
-    failed_tasks: set[str] = set()
-    for step in task_steps(layout, tasks, force):
-        failed_before = len(out.failures)
-        done(
-            f"{step.label}: {', '.join(step.stages)}",
-            *_timed(materialize_step, step, root, device, instance),
-        )
-        if len(out.failures) > failed_before:
-            failed_tasks.add(step.task)
-    # Weights are planned after the task stages ran, so new tasks get theirs in the same run;
-    # a model whose weights stage cannot apply to these tasks is left out, not failed.
-    # Per-task weights are the first stage of their pair's run.
-    out.left_out = left_out(layout, tasks, models)
-    for step in multitask_steps(layout, tasks, models, force):
-        done(
-            f"{step.label}: {', '.join(step.stages)}",
-            *_timed(materialize_step, step, root, device, instance),
-        )
-    p_steps = [s for s in pair_steps(layout, tasks, models, force) if s.task not in failed_tasks]
-    if parallel > 1 and len(p_steps) > 1:
-        spawn = multiprocessing.get_context("spawn")
-        with worker_threads(parallel), ProcessPoolExecutor(parallel, mp_context=spawn) as pool:
-            futures = [
-                (s, pool.submit(_timed, materialize_step, s, root, device, None, dask_scheduler))
-                for s in p_steps
-            ]
-            for step, fut in futures:
-                done(f"{step.label}: {', '.join(step.stages)}", *fut.result())
+    if parallel > 1:
+        _run_in_pool(out, done, layout, tasks, models, force, parallel, device, dask_scheduler)
     else:
-        for step in p_steps:
-            done(
-                f"{step.label}: {', '.join(step.stages)}",
-                *_timed(materialize_step, step, root, device, instance, dask_scheduler),
-            )
+        _run_in_order(out, done, layout, tasks, models, force, device, instance, dask_scheduler)
     if not force:
         for pair, failed in blocked_pairs(layout, tasks, models).items():
             out.failures[pair] = (
@@ -256,6 +230,127 @@ def run_grid(
             "scores", *_timed(materialize_step, Step("", None, ("scores",)), root, device, instance)
         )
     return out
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker's initializer: on Linux, be killed when the process that launched it dies
+    (``PR_SET_PDEATHSIG``), so a killed ``hear-assets run`` leaves no worker writing beside
+    the run that resumes it."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the signal was armed
+        os._exit(1)
+
+
+def longest_first(steps: list[Step], tasks: list[TaskSpec]) -> list[Step]:
+    """Pair steps, the likely longest first so that none is left running alone at the end:
+    event tasks (a frame-level probe, post-processing scored at every check), then per-task
+    training; otherwise in plan order."""
+    kind = {t.name: t.task_type for t in tasks}
+    return sorted(
+        steps, key=lambda s: (kind.get(s.task) != "event", s.stages[0] != "learned_weights")
+    )
+
+
+def _label(step: Step) -> str:
+    return f"{step.label}: {', '.join(step.stages)}"
+
+
+def _run_in_order(
+    out: GridResult,
+    done: OnStep,
+    layout: Layout,
+    tasks: list[TaskSpec],
+    models: list[ModelSpec],
+    force: bool,
+    device: str,
+    instance: dg.DagsterInstance,
+    dask_scheduler: str,
+) -> None:
+    """Task stages, then multi-task weights, then pairs, one run at a time in this process."""
+    root = str(layout.root)
+    failed_tasks: set[str] = set()
+    for step in task_steps(layout, tasks, force):
+        failed_before = len(out.failures)
+        done(_label(step), *_timed(materialize_step, step, root, device, instance))
+        if len(out.failures) > failed_before:
+            failed_tasks.add(step.task)
+    # Weights are planned after the task stages ran, so new tasks get theirs in the same run;
+    # a model whose weights stage cannot apply to these tasks is left out, not failed.
+    # Per-task weights are the first stage of their pair's run.
+    out.left_out = left_out(layout, tasks, models)
+    for step in multitask_steps(layout, tasks, models, force):
+        done(_label(step), *_timed(materialize_step, step, root, device, instance))
+    for step in pair_steps(layout, tasks, models, force):
+        if step.task not in failed_tasks:
+            done(
+                _label(step),
+                *_timed(materialize_step, step, root, device, instance, dask_scheduler),
+            )
+
+
+def _run_in_pool(
+    out: GridResult,
+    done: OnStep,
+    layout: Layout,
+    tasks: list[TaskSpec],
+    models: list[ModelSpec],
+    force: bool,
+    parallel: int,
+    device: str,
+    dask_scheduler: str,
+) -> None:
+    """The same steps in ``parallel`` spawned worker processes, each started once its inputs
+    are: every task's stages at once; when they are all done, the multi-task weights first
+    (the longest run) beside every pair that does not need them; those pairs last.
+
+    A step's stages are planned from what is on disk when it becomes ready, as in order.
+    """
+    root = str(layout.root)
+    multitask = {m.name for m in models if m.training == "all_tasks"}
+    running: dict[Future, Step] = {}
+    submitted: set[Step] = set()
+    failed_tasks: set[str] = set()
+    phase = "tasks"
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        worker_threads(parallel),
+        ProcessPoolExecutor(
+            parallel, mp_context=spawn, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool,
+    ):
+
+        def submit(steps: list[Step]) -> None:
+            for step in steps:
+                if step not in submitted and step.task not in failed_tasks:
+                    submitted.add(step)
+                    fut = pool.submit(
+                        _timed, materialize_step, step, root, device, None, dask_scheduler
+                    )
+                    running[fut] = step
+
+        submit(task_steps(layout, tasks, force))
+        while True:
+            if phase == "tasks" and not running:
+                phase = "weights"
+                out.left_out = left_out(layout, tasks, models)
+                weights = multitask_steps(layout, tasks, models, force)
+                submit(weights)
+                pairs = longest_first(pair_steps(layout, tasks, models, force), tasks)
+                submit([s for s in pairs if not (weights and s.model in multitask)])
+            if phase == "weights" and not any(s.model is None for s in running.values()):
+                phase = "pairs"
+                submit(longest_first(pair_steps(layout, tasks, models, force), tasks))
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                step = running.pop(fut)
+                failed_before = len(out.failures)
+                done(_label(step), *fut.result())
+                if step.model is None and step.task and len(out.failures) > failed_before:
+                    failed_tasks.add(step.task)
 
 
 def planned_steps(

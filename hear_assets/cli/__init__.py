@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--parallel",
         type=int,
         default=None,
-        help="pair runs at once, in worker processes (default 1; with --dask-scheduler, the "
-        "cluster's worker threads)",
+        help="runs at once, in worker processes (default: 2 where there are 2 cores or more "
+        "and 10 runs or more to do, each worker with half of the cores, else 1, in this "
+        "process; with --dask-scheduler, the cluster's worker threads)",
     )
     run.add_argument(
         "--dask-scheduler",

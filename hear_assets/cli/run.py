@@ -30,6 +30,18 @@ class Progress:
         sys.stderr.flush()
 
 
+# A spawned worker first imports Dagster, torch and JAX (several seconds of CPU), as long as a
+# few small runs: below this many steps, one process (which has them imported) is faster.
+POOL_FROM_STEPS = 10
+
+
+def default_workers(steps: int) -> int:
+    """Worker processes when ``--parallel`` is not given: two where there are two cores or
+    more (each gets half of them: bench/results.md, "Workers") and ``steps`` runs to do, else
+    one (in this process)."""
+    return min(2, os.cpu_count() or 1) if steps >= POOL_FROM_STEPS else 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize every missing or stale stage of the selected pairs, then scores."""
     import dagster as dg
@@ -45,13 +57,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ["HEAR_FEW_SHOT"] = args.shots  # the pair runs (and their staleness) read it
     tasks = names(args.tasks, catalog.all_tasks(layout), lambda n: catalog.get_task(layout, n))
     models = names(args.models, catalog.all_models(layout), lambda n: catalog.get_model(layout, n))
-    parallel = args.parallel or 1
+    planned = planned_steps(layout, tasks, models, args.force)
+    parallel = args.parallel or default_workers(planned)
     if args.dask_scheduler:
         from hear_assets.runner import dask_threads
 
         threads = dask_threads(args.dask_scheduler)  # fails before any work without a scheduler
         parallel = args.parallel or threads
-    bar = Progress(planned_steps(layout, tasks, models, args.force) + 1)
+    bar = Progress(planned + 1)
     with dg.DagsterInstance.get() as instance:
         result = run_grid(
             instance,

@@ -131,3 +131,34 @@ def test_two_runs_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
     assert final.returncode == 0, final.stderr
     scores = scores_of(tmp_path / "both" / "data")
     assert scores["naive_torch|mini_tones"][0] > 0.8
+
+
+LAUNCHER = """
+import concurrent.futures, multiprocessing, os, sys, time
+from hear_assets.runner import _die_with_parent
+pool = concurrent.futures.ProcessPoolExecutor(
+    1, mp_context=multiprocessing.get_context("spawn"),
+    initializer=_die_with_parent, initargs=(os.getpid(),))
+print(pool.submit(os.getpid).result(), flush=True)
+pool.submit(time.sleep, 120)
+time.sleep(120)
+"""
+
+
+def test_workers_die_with_a_killed_run() -> None:
+    """kill -9 of the launching process alone (not its group, as the OOM killer does) takes a
+    worker busy in a step with it: none is left writing beside the run that resumes it."""
+    import psutil
+
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-c", LAUNCHER], cwd=PROJECT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    worker = psutil.Process(int(proc.stdout.readline()))
+    time.sleep(1.0)  # the worker is in its two-minute step
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _gone, alive = psutil.wait_procs([worker], timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive, "the worker outlived the killed process"

@@ -1,0 +1,198 @@
+"""``make bench`` section: the whole pipeline at 1k, 10k and 50k clips (time and peak memory).
+
+A 24-pitch tones task (the built-in ``tiny_tones`` generator, one-second clips at 48 kHz,
+``per_class`` clips per pitch) is registered in an empty HEAR_HOME and run end to end with
+``hear-assets run --tasks <it> --models naive_torch`` (task_raw → task_audio at five rates →
+task_splits → embeddings → predictions with the default probe and its 3 seeds → scores), one
+process per size, each stage timed by its Dagster step record, with ``/usr/bin/time``'s peak
+resident set (the largest of the process and its children). Each size's figures are cached under
+bench/.cache/growth/ by the commit they were measured at, so ``make bench`` re-runs a size only
+when the code changed.
+
+Run alone, it rewrites its own section of bench/results.md (between markers):
+
+    python bench/growth.py [--sizes 1008,10080,50400]
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results.md"
+CACHE = ROOT / "bench" / ".cache" / "growth"
+START, END = "<!-- growth: bench/growth.py -->", "<!-- /growth -->"
+SIZES = (1008, 10_080, 50_400)
+PITCHES = 24
+STAGES = ("task_raw", "task_audio", "task_splits", "embeddings", "predictions", "scores")
+
+
+def task_spec(clips: int) -> dict:
+    return {
+        "name": f"growth_{clips}",
+        "task_type": "scene",
+        "prediction_type": "multiclass",
+        "sample_duration": 1.0,
+        "evaluation": ["pitch_acc", "chroma_acc"],
+        "source_sample_rate": 48000,
+        "params": {
+            "generator": "tones",
+            "seed": 1,
+            "pitch_low": 48,
+            "pitch_high": 48 + PITCHES - 1,
+            "per_class": clips // PITCHES,
+        },
+    }
+
+
+def commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "hear_assets", "hear_models"])
+    return out.stdout.decode().strip() + ("+dirty" if dirty.returncode else "")
+
+
+def measure(clips: int, work: Path) -> dict:
+    """One size from an empty HEAR_HOME: per-stage seconds, wall, peak RSS, score, disk."""
+    home, dag = work / "data", work / "dh"
+    (home / "registry").mkdir(parents=True)
+    dag.mkdir()
+    (home / "registry" / "tasks.json").write_text(json.dumps([task_spec(clips)]))
+    env = dict(
+        os.environ, HEAR_HOME=str(home), DAGSTER_HOME=str(dag), JAX_PLATFORMS="cpu",
+        DAGSTER_MODULE_NAME="hear_assets.definitions",
+    )  # fmt: skip
+    subprocess.run([str(BIN / "python"), "-m", "hear_assets.instance"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    cmd = ["/usr/bin/time", "-f", "TIME %e %M", str(BIN / "hear-assets"), "run", "--tasks",
+           f"growth_{clips}", "--models", "naive_torch"]  # fmt: skip
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-3000:])
+        raise SystemExit(f"growth run of {clips} clips failed")
+    wall, rss_kb = out.stderr.strip().splitlines()[-1].split()[1:]
+    per_stage = step_seconds(dag)
+    score = json.loads((home / "scores" / "naive_torch" / f"growth_{clips}.json").read_text())
+    audio = sum(f.stat().st_size for f in (home / "tasks").rglob("*.wav"))
+    emb = sum(f.stat().st_size for f in (home / "embeddings").rglob("*.npy"))
+    return {
+        "clips": clips,
+        "wall": float(wall),
+        "peak_rss_mb": int(rss_kb) / 1024,
+        "stages": per_stage,
+        "score": score["primary"],
+        "audio_gb": audio / 1e9,
+        "embeddings_gb": emb / 1e9,
+        "load": os.getloadavg()[0],
+    }
+
+
+def step_seconds(dag: Path) -> dict[str, float]:
+    """Each asset step's seconds, from the Dagster instance's step records."""
+    code = (
+        "import json, dagster as dg\n"
+        "out = {}\n"
+        "with dg.DagsterInstance.get() as inst:\n"
+        "    for r in inst.get_runs():\n"
+        "        for s in inst.get_run_step_stats(r.run_id):\n"
+        "            if s.end_time and s.start_time:\n"
+        "                out[s.step_key] = out.get(s.step_key, 0) + s.end_time - s.start_time\n"
+        "print(json.dumps(out))\n"
+    )
+    env = dict(os.environ, DAGSTER_HOME=str(dag))
+    res = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def cached(clips: int, rev: str) -> dict | None:
+    path = CACHE / f"{clips}.json"
+    if path.exists():
+        found = json.loads(path.read_text())
+        if found.get("commit") == rev and not rev.endswith("+dirty"):
+            return found
+    return None
+
+
+def section(tmp: Path, sizes: tuple[int, ...] = SIZES) -> list[str]:
+    rev = commit()
+    rows = []
+    for clips in sizes:
+        found = cached(clips, rev)
+        if found is None:
+            work = tmp / f"growth-{clips}"
+            load = os.getloadavg()[0]
+            found = {**measure(clips, work), "load_before": load, "commit": rev}
+            shutil.rmtree(work, ignore_errors=True)
+            CACHE.mkdir(parents=True, exist_ok=True)
+            (CACHE / f"{clips}.json").write_text(json.dumps(found, indent=1))
+        rows.append(found)
+    lines = [
+        START,
+        "## Growth: the whole pipeline at 1k, 10k and 50k clips",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d} at {rows[-1]['commit']} "
+        f"({os.cpu_count()} cores). A 24-pitch tones task of one-second clips "
+        "(`hear-assets run --tasks growth_N --models naive_torch` from an empty HEAR_HOME: "
+        "generation, standardization to five rates, splits, embeddings, the default probe with "
+        "3 seeds, scores), one process; peak RSS is `/usr/bin/time`'s (the largest of the "
+        "process and its children).",
+        "",
+        "| clips | wall (s) | s per 1k clips | "
+        + " | ".join(f"{s} (s)" for s in STAGES)
+        + " | peak RSS (MB) | task audio (GB) | embeddings (GB) | test pitch_acc"
+        + " | load before/after |",
+        "|---" * (len(STAGES) + 8) + "|",
+    ]
+    for r in rows:
+        st = r["stages"]
+        lines.append(
+            f"| {r['clips']:,} | {r['wall']:.0f} | {1000 * r['wall'] / r['clips']:.1f} | "
+            + " | ".join(f"{st.get(s, 0.0):.1f}" for s in STAGES)
+            + f" | {r['peak_rss_mb']:,.0f} | {r['audio_gb']:.2f} | {r['embeddings_gb']:.2f} | "
+            f"{r['score']:.3f} | {r['load_before']:.1f}/{r['load']:.1f} |"
+        )
+    first, last = rows[0], rows[-1]
+    per = [r["wall"] / r["clips"] for r in rows]
+    growth = last["clips"] / first["clips"]
+    lines += [
+        "",
+        f"From {first['clips']:,} to {last['clips']:,} clips ({growth:.0f}× the clips): wall "
+        f"{last['wall'] / first['wall']:.0f}× (seconds per 1k clips "
+        + ", ".join(f"{1000 * p:.1f}" for p in per)
+        + f"), peak RSS {last['peak_rss_mb'] / first['peak_rss_mb']:.1f}× "
+        f"({first['peak_rss_mb']:,.0f} → {last['peak_rss_mb']:,.0f} MB) against "
+        f"{last['embeddings_gb'] / max(first['embeddings_gb'], 1e-9):.0f}× the embeddings.",
+        "",
+        END,
+    ]
+    return lines
+
+
+def splice(text: str, block: list[str]) -> str:
+    new = "\n".join(block)
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        return head + new + rest.split(END, 1)[1]
+    return text.rstrip("\n") + "\n\n" + new + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    args = ap.parse_args()
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    with tempfile.TemporaryDirectory(prefix="hear-growth-", dir=ROOT / "bench" / ".cache") as tmp:
+        block = section(Path(tmp), sizes)
+    RESULTS.write_text(splice(RESULTS.read_text(), block))
+    print("\n".join(block))
+
+
+if __name__ == "__main__":
+    main()
