@@ -243,6 +243,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import embedding
     import fidelity
+    import growth
     import oldkit_compare
     import plot
     import pretrained
@@ -256,9 +257,11 @@ def main() -> None:
         body = e2e + old + overhead(tmp) + scaling(tmp)
         body += [*scaleout.section().splitlines(), ""]
         body += [*resampling.section(tmp, 10_080), ""]
+        body += [*growth.section(tmp), ""]
         body += [*embedding.section(tmp), ""]
         body += [*pretrained.section(tmp), ""]
         body += [*fidelity.section(tmp), ""]
+        body += [*fidelity.section(tmp, tasks=fidelity.LARGE_TASKS, large=True), ""]
     head = [
         "# Benchmarks",
         "",

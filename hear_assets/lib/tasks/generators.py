@@ -27,18 +27,42 @@ def stratified_splits(
     return [str(x) for x in rng.permutation(names)]
 
 
-def write_clips(out: Path, clips: list[Clip], sr: int, rng: np.random.Generator) -> list[str]:
-    """Write clips in a shuffled order as ``00000.wav``...; return names in input order."""
-    audio_dir = out / "audio"
-    audio_dir.mkdir(parents=True, exist_ok=True)
+class Clips:
+    """A generator's clips, each written as a 16-bit wav as soon as it is made (memory stays
+    flat at any task size), under a staging name until ``write_clips`` gives every clip its
+    shuffled name. ``append((audio, split, label))`` as on a list."""
+
+    def __init__(self, out: Path, sr: int) -> None:
+        self.audio_dir = out / "audio"
+        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        self.sr = sr
+        self.meta: list[tuple[str, str]] = []  # split, label
+
+    def staged(self, i: int) -> Path:
+        return self.audio_dir / f".gen-{i:07d}.wav"
+
+    def append(self, clip: Clip) -> None:
+        audio, split, label = clip
+        sf.write(self.staged(len(self.meta)), np.clip(audio, -1, 1), self.sr, subtype="PCM_16")
+        self.meta.append((split, label))
+
+    def __len__(self) -> int:
+        return len(self.meta)
+
+
+def write_clips(out: Path, clips: Clips, rng: np.random.Generator) -> list[str]:
+    """Name the clips in a shuffled order ``00000.wav``... and write ``clips.csv``; return
+    the names in the order the clips were made."""
     order = rng.permutation(len(clips))
     names = [""] * len(clips)
     for new, old in enumerate(order):
         names[old] = f"{new:05d}.wav"
-    rows = []
-    for name, (audio, split, label) in sorted(zip(names, clips, strict=True), key=lambda x: x[0]):
-        sf.write(audio_dir / name, np.clip(audio, -1, 1), sr, subtype="PCM_16")
-        rows.append({"filename": name, "split": split, "label": label})
+    for i, name in enumerate(names):
+        clips.staged(i).rename(clips.audio_dir / name)
+    rows = [
+        {"filename": name, "split": split, "label": label}
+        for name, (split, label) in sorted(zip(names, clips.meta, strict=True))
+    ]
     pd.DataFrame(rows, columns=["filename", "split", "label"]).to_csv(
         out / "clips.csv", index=False
     )
@@ -50,7 +74,7 @@ def generate_tones(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     t = sig.times(float(spec.sample_duration or 1.0), sr)
-    clips = []
+    clips = Clips(out, sr)
     for pitch in range(p["pitch_low"], p["pitch_high"] + 1):
         for split in stratified_splits(rng, p["per_class"]):
             f0 = sig.midi_hz(pitch + rng.uniform(-0.25, 0.25))
@@ -60,7 +84,7 @@ def generate_tones(spec: TaskSpec, out: Path) -> None:
             )
             wave += rng.normal(0, rng.uniform(0.002, 0.02), len(t))
             clips.append((wave * rng.uniform(0.2, 0.7), split, str(pitch)))
-    write_clips(out, clips, sr, rng)
+    write_clips(out, clips, rng)
 
 
 def generate_modulation(spec: TaskSpec, out: Path) -> None:
@@ -68,7 +92,7 @@ def generate_modulation(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     t = sig.times(float(spec.sample_duration or 1.0), sr)
-    clips = []
+    clips = Clips(out, sr)
     for label in ("modulated", "steady"):
         for split in stratified_splits(rng, p["per_class"]):
             if rng.random() < 0.5:
@@ -80,7 +104,7 @@ def generate_modulation(spec: TaskSpec, out: Path) -> None:
                 depth, rate = rng.uniform(0.8, 1.0), rng.uniform(4, 12)
                 carrier = carrier * (1 - depth * 0.5 * (1 + np.sin(2 * np.pi * rate * t)))
             clips.append((sig.normalize(carrier, rng.uniform(0.1, 0.7)), split, label))
-    write_clips(out, clips, sr, rng)
+    write_clips(out, clips, rng)
 
 
 MIXTURE_SOURCES = ("chirp", "clicks", "hiss", "hum", "tone")
@@ -105,7 +129,7 @@ def generate_mixtures(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     t = sig.times(float(spec.sample_duration or 1.0), sr)
-    clips = []
+    clips = Clips(out, sr)
     splits = stratified_splits(rng, p["clips"])
     for split in splits:
         k = int(rng.integers(1, 4))
@@ -116,7 +140,7 @@ def generate_mixtures(spec: TaskSpec, out: Path) -> None:
         noise = rng.normal(0, p.get("noise", 0.01), len(t))
         mix = sig.normalize(mix + noise, rng.uniform(0.3, 0.8))
         clips.append((mix, split, ";".join(present)))
-    write_clips(out, clips, sr, rng)
+    write_clips(out, clips, rng)
 
 
 NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0}
@@ -127,12 +151,12 @@ def generate_noise_colours(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     n = int(round(float(spec.sample_duration or 1.0) * sr))
-    clips = []
+    clips = Clips(out, sr)
     for colour, exponent in NOISE_COLOURS.items():
         for _ in range(p["per_class"]):
             noise = sig.coloured_noise(rng, n, exponent + rng.uniform(-0.3, 0.3))
             clips.append((sig.normalize(noise, rng.uniform(0.1, 0.8)), "", colour))
-    write_clips(out, clips, sr, rng)
+    write_clips(out, clips, rng)
 
 
 EVENT_CLASSES = ("beep", "buzz", "knock")
@@ -156,7 +180,7 @@ def generate_events(spec: TaskSpec, out: Path) -> None:
     dur = float(spec.sample_duration or 3.0)
     rng = np.random.default_rng(p["seed"])
     n_total = int(round(dur * sr))
-    clips, events = [], []
+    clips, events = Clips(out, sr), []
     for split in stratified_splits(rng, p["clips"]):
         mix = rng.normal(0, p.get("noise", 0.005), n_total)
         clip_events = []
@@ -169,7 +193,7 @@ def generate_events(spec: TaskSpec, out: Path) -> None:
             clip_events.append((round(onset * 1000, 1), round((onset + length) * 1000, 1), label))
         clips.append((mix * 0.6, split, ""))
         events.append(clip_events)
-    names = write_clips(out, clips, sr, rng)
+    names = write_clips(out, clips, rng)
     rows = [
         {"filename": name, "start_ms": s, "end_ms": e, "label": lab}
         for name, evs in zip(names, events, strict=True)
@@ -185,7 +209,7 @@ def generate_jnd(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     t = sig.times(float(spec.sample_duration or 0.5), sr)
-    clips, pairs = [], []
+    clips, pairs = Clips(out, sr), []
     for split in stratified_splits(rng, p["pairs"]):
         label = int(rng.random() < 0.5)
         shift = rng.uniform(0.5, 2.0) if label else rng.uniform(0.0, 0.03)  # semitones
@@ -195,7 +219,7 @@ def generate_jnd(spec: TaskSpec, out: Path) -> None:
             wave = sig.normalize(sig.harmonic(f, *timbre, t, sr), level * rng.uniform(0.97, 1.03))
             clips.append((wave + rng.normal(0, 0.003, len(t)), split, ""))
         pairs.append(str(label))
-    names = write_clips(out, clips, sr, rng)
+    names = write_clips(out, clips, rng)
     rows = [
         {"filename1": names[2 * i], "filename2": names[2 * i + 1], "label": lab}
         for i, lab in enumerate(pairs)
@@ -210,7 +234,7 @@ def generate_brightness(spec: TaskSpec, out: Path) -> None:
     p, sr = spec.params, spec.source_sample_rate
     rng = np.random.default_rng(p["seed"])
     n = int(round(float(spec.sample_duration or 0.5) * sr))
-    clips, groups = [], []
+    clips, groups = Clips(out, sr), []
     for g, split in enumerate(stratified_splits(rng, p["groups"])):
         base = rng.uniform(300, 600)
         cutoffs = base * 2.0 ** np.sort(rng.uniform(0, 4, p["per_group"]))
@@ -218,7 +242,7 @@ def generate_brightness(spec: TaskSpec, out: Path) -> None:
             noise = sig.normalize(sig.lowpass_noise(rng, n, sr, cutoff), rng.uniform(0.4, 0.6))
             clips.append((noise, split, ""))
             groups.append((f"g{g:03d}", rank))
-    names = write_clips(out, clips, sr, rng)
+    names = write_clips(out, clips, rng)
     rows = [
         {"group": grp, "filename": name, "rank": rank}
         for name, (grp, rank) in zip(names, groups, strict=True)

@@ -20,7 +20,7 @@ import soundfile as sf
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.tasks import TaskSpec
 from hear_assets.lib.tasks import signals as sig
-from hear_assets.lib.tasks.generators import stratified_splits, write_clips
+from hear_assets.lib.tasks.generators import Clips, stratified_splits, write_clips
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan")
@@ -70,7 +70,7 @@ def generate_spoken_words(spec: TaskSpec, out: Path) -> None:
     rng = np.random.default_rng(p["seed"])
     n = int(round(float(spec.sample_duration or 1.0) * sr))
     snr_low, snr_high = p.get("snr_db", [0.0, 20.0])
-    clips = []
+    clips = Clips(out, sr)
     for word in p.get("words", DIGITS):
         for split in stratified_splits(rng, p["per_class"]):
             voice = f"{rng.choice(ACCENTS)}+{rng.choice(VARIANTS)}"
@@ -84,6 +84,6 @@ def generate_spoken_words(spec: TaskSpec, out: Path) -> None:
             snr = rng.uniform(snr_low, snr_high)
             gain = np.sqrt(np.mean(clip**2) / max(np.mean(noise**2), 1e-12) / 10 ** (snr / 10))
             clips.append((sig.normalize(clip + gain * noise, rng.uniform(0.3, 0.9)), split, word))
-    write_clips(out, clips, sr, rng)
+    write_clips(out, clips, rng)
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     (out / "speech.json").write_text(json.dumps({"espeak_ng": version}) + "\n")
