@@ -1,5 +1,7 @@
 """``make bench``: end-to-end, orchestration-overhead and scaling figures → bench/results.md.
 
+``python bench/run.py --end-to-end`` rewrites only the end-to-end section (the demo, median of 3).
+
 Every ratio is measured side by side in one run on this machine (median of repeats where
 noted), because these machines are noisy. Run from the project root with the venv's python.
 """
@@ -55,9 +57,14 @@ def step_times(progress: str) -> list[tuple[str, tuple[int, float]]]:
     return sorted(((k, (len(v), sum(v))) for k, v in acc.items()), key=lambda kv: -kv[1][1])
 
 
+E2E_START, E2E_END = "<!-- end-to-end: bench/run.py -->", "<!-- /end-to-end -->"
+DEMO_TARGET_S = 120
+
+
 def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
     """The demo from nothing (median of 3), no-change re-runs, and one new model."""
     demos, reruns, out, boards = [], [], None, []
+    load_before = os.getloadavg()[0]
     for i in range(3):
         env = fresh_env(tmp, f"demo{i}")
         seconds, out = timed([str(BIN / "hear-assets"), "run"], env)
@@ -78,7 +85,12 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
     demo, rerun = statistics.median(demos), statistics.median(reruns)
     runs = ", ".join(f"{d:.0f}" for d in demos)
     lines = [
+        E2E_START,
         "## End to end (all built-in tasks × all built-in models)",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average "
+        f"{load_before:.1f} before the first demo, {os.getloadavg()[0]:.1f} after the last "
+        "(2 or more is other work on these 2 cores).",
         "",
         "| what | seconds |",
         "|---|---|",
@@ -88,9 +100,11 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
         f"| after `models add energy` (a NumPy model): only its 7 pairs run (once) | "
         f"{one_model:.1f} |",
         "",
-        f"Demo target < 180 s: {'met' if demo < 180 else f'missed by {demo - 180:.0f} s'}. "
-        "Where the time goes (the last demo's progress lines, summed by the stages a run "
-        "materialized; the rest is process start and planning):",
+        f"Demo target ≤ {DEMO_TARGET_S} s: "
+        + ("met" if demo <= DEMO_TARGET_S else f"missed by {demo - DEMO_TARGET_S:.0f} s")
+        + ". Where the time goes (the last demo's progress lines, summed by the stages a run "
+        "materialized: two runs at a time by default, so the sum exceeds the wall time; the "
+        "rest is process start and planning):",
         "",
         "| stages of one run | runs | seconds |",
         "|---|---|---|",
@@ -103,6 +117,7 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
         f"The three demos printed {'the same' if len(set(boards)) == 1 else 'different'} "
         f"leaderboards; the README's block (written by `make readme`) "
         f"{'matches' if readme_matches(boards[-1]) else 'differs: run `make readme`'}.",
+        E2E_END,
         "",
     ]
     return lines, {"demo_s": demo, "rerun_s": rerun}
@@ -240,6 +255,16 @@ def versions() -> str:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--end-to-end"]:  # only that section, rewritten in place
+        sys.path.insert(0, str(ROOT / "bench"))
+        from pretrained import splice
+
+        with tempfile.TemporaryDirectory(prefix="hear-bench-") as tmp_s:
+            lines, _ = end_to_end(Path(tmp_s))
+        block = lines[: lines.index(E2E_END) + 1]
+        RESULTS.write_text(splice(RESULTS.read_text(), block, E2E_START, E2E_END))
+        print("\n".join(block))
+        return
     sys.path.insert(0, str(ROOT / "bench"))
     import embedding
     import fidelity

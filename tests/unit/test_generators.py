@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import soundfile as sf
 
 from hear_assets.lib.tasks.synthetic import BUILTIN_TASKS, generate
@@ -34,6 +35,7 @@ def test_names_and_rows_follow_the_shuffle(tmp_path: Path) -> None:
     assert sr == spec.source_sample_rate and audio.ndim == 1
 
 
+@pytest.mark.slow  # two subprocesses generating 1,680 clips: make test only
 def test_peak_memory_does_not_grow_with_the_clips(tmp_path: Path) -> None:
     """1,440 one-second clips at 48 kHz are 0.55 GB as float64; held in memory (as before)
     the peak grew by about that much over 240 clips."""

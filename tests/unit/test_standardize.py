@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from hear_assets.lib.store.errors import TaskDataError
+from hear_assets.lib.store.files import digest_of_hashes, digest_tree
 from hear_assets.lib.tasks import standardize
 
 RATES = (16000, 22050, 32000, 44100, 48000)
@@ -84,10 +85,14 @@ def test_every_clip_at_every_rate_and_the_same_bytes_with_one_or_three_threads(
         monkeypatch.setenv("HEAR_AUDIO_WORKERS", threads)
         out = tmp_path / f"task{threads}"
         seen.clear()
+        hashes: dict[str, str] = {}
         standardize.standardize_task(
-            jobs, out, 0.5, progress=lambda done, total: seen.append((done, total))
+            jobs, out, 0.5, progress=lambda done, total: seen.append((done, total)), hashes=hashes
         )
         digests.append(_tree_digest(out))
+        # the digest of the bytes as written is the one of the files read back
+        assert len(hashes) == len(jobs) * len(RATES)
+        assert digest_of_hashes(hashes) == digest_tree(out, "[0-9]*/**/*.wav")
         for rate in RATES:
             for _, split, name in jobs:
                 info = sf.info(out / str(rate) / split / name)

@@ -2,12 +2,15 @@
 
 import logging
 import os
+import queue
 import shutil
 import struct
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -22,6 +25,7 @@ from hear_models.runtime import LoadedModel
 log = logging.getLogger(__name__)
 VERSION = "1"  # layered output adds files but changes no existing one
 LAYERS_DIR = "layers"
+T = TypeVar("T")
 BATCH_SAMPLES = 1 << 21  # audio samples per forward call (~48 s at 44.1 kHz)
 
 
@@ -81,21 +85,65 @@ def load_wav(path: Path, sample_rate: int) -> np.ndarray:
 
 
 def _batches(files: list[str], audio_dir: Path, sr: int):
-    """Yield ``(names, (n, samples) float32)`` batches of equal-length clips in file order."""
-    i = 0
+    """Yield ``(names, (n, samples) float32)`` batches of equal-length clips in file order;
+    each clip is read once (one of another length starts the next batch)."""
+    i, carried = 0, None
     while i < len(files):
-        first = load_wav(audio_dir / files[i], sr)
+        first = carried if carried is not None else load_wav(audio_dir / files[i], sr)
+        carried = None
         size = batch_size_for(len(first))
         names, clips = [files[i]], [first]
         i += 1
         while len(names) < size and i < len(files):
             nxt = load_wav(audio_dir / files[i], sr)
             if len(nxt) != len(first):
+                carried = nxt
                 break
             names.append(files[i])
             clips.append(nxt)
             i += 1
         yield names, np.stack(clips)
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` made by a background thread, up to ``depth`` ahead of the consumer, so that
+    reading the next batch's wavs overlaps the model's forward pass (both release the GIL).
+    An error of the producer is raised in the consumer when it reaches that item; a consumer
+    that stops early stops the producer."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # handed to the consumer
+            put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="hear-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "error":
+                raise value
+            if kind == "done":
+                return
+            yield value
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _forward(model: LoadedModel, audio: np.ndarray, scene: bool, layers: tuple[int, ...]):
@@ -140,7 +188,7 @@ def embed_split(
     hop_ms: float | None = None
     scene = embedding_type == "scene"
     dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
-    for names, audio in _batches(files, audio_dir, model.sample_rate):
+    for names, audio in prefetched(_batches(files, audio_dir, model.sample_rate)):
         where = f"{who}, clips {names[0]}..{names[-1]}"
         long = audio.shape[1] > chunking.LONG_S * model.sample_rate
         if not scene and long and not layers:

@@ -20,7 +20,14 @@ from hear_assets.lib.embedding import embed, training
 from hear_assets.lib.evaluation import fewshot, layers, mlp, predict, probe
 from hear_assets.lib.grid import graph
 from hear_assets.lib.store.errors import TaskDataError
-from hear_assets.lib.store.files import TMP_MARK, atomic_dir, digest_tree, read_json, sha256_file
+from hear_assets.lib.store.files import (
+    TMP_MARK,
+    atomic_dir,
+    digest_of_hashes,
+    digest_tree,
+    read_json,
+    sha256_file,
+)
 from hear_assets.lib.store.layout import Layout, pair_label
 from hear_assets.lib.store.locks import stage_lock
 from hear_assets.lib.store.manifest import (
@@ -216,6 +223,7 @@ def _build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None)
         )
     ]
     start = time.perf_counter()
+    hashes: dict[str, str] = {}  # of the bytes as written: no re-reading of gigabytes
     paths = standardize.standardize_task(
         jobs,
         task_dir,
@@ -224,8 +232,9 @@ def _build_task_audio(layout: Layout, task: TaskSpec, progress: Progress = None)
         quality=task.params.get("resample_filter", standardize.DEFAULT_FILTER),
         present=tuple(task.params.get("present_rates", ())),
         present_root=raw_dir,
+        hashes=hashes,
     )
-    digest = digest_tree(task_dir, "[0-9]*/**/*.wav")
+    digest = digest_of_hashes(hashes)
     info = {"clips": len(jobs), "seconds": round(time.perf_counter() - start, 3)}
     return StageResult(_finish(layout, "task_audio", task, None, inputs, digest, paths, info), info)
 

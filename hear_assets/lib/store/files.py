@@ -81,10 +81,18 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def digest_tree(root: Path, pattern: str = "**/*") -> str:
     """sha256 over the relative paths and contents of every file under ``root`` (sorted)."""
+    found = (q for q in root.glob(pattern) if q.is_file() and TMP_MARK not in q.name)
+    return digest_of_hashes({str(p.relative_to(root)): sha256_file(p) for p in found})
+
+
+def digest_of_hashes(hashes: dict[str, str]) -> str:
+    """``digest_tree``'s value from ``{relative path: hex sha256 of the file}``: for a writer
+    that hashed its bytes as it wrote them (re-reading gigabytes of audio is minutes once
+    they no longer fit the page cache)."""
     h = hashlib.sha256()
-    for p in sorted(q for q in root.glob(pattern) if q.is_file() and TMP_MARK not in q.name):
-        h.update(str(p.relative_to(root)).encode())
-        h.update(sha256_file(p).encode())
+    for rel in sorted(hashes, key=lambda r: Path(r).parts):
+        h.update(rel.encode())
+        h.update(hashes[rel].encode())
     return h.hexdigest()
 
 

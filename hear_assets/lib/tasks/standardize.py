@@ -5,6 +5,7 @@ resampy's Kaiser filters stay available by name. Batches of clips are standardiz
 core (threads: soundfile, soxr and numpy release the GIL).
 """
 
+import hashlib
 import logging
 import os
 import shutil
@@ -102,10 +103,13 @@ def pcm16_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
     )  # fmt: skip
 
 
-def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """Write mono 16-bit PCM to ``path`` in one write (not atomic: for private folders)."""
+def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> str:
+    """Write mono 16-bit PCM to ``path`` in one write (not atomic: for private folders);
+    return the hex sha256 of the bytes written."""
+    data = pcm16_bytes(audio, sample_rate)
     with open(path, "wb") as fh:
-        fh.write(pcm16_bytes(audio, sample_rate))
+        fh.write(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_mono(src: Path, duration_s: float | None) -> tuple[np.ndarray, int]:
@@ -144,19 +148,24 @@ def standardize_task(
     quality: str = DEFAULT_FILTER,
     present: tuple[int, ...] = (),
     present_root: Path | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write ``task_dir/<rate>/<split>/<filename>`` for every ``(src, split, filename)`` job.
 
     Everything is written into one staging folder first; each ``<rate>/`` folder then replaces
     the old one, so a crash never leaves a rate half-written. Rates in ``present`` are not
     resampled but taken from ``present_root/<rate>/<split>/<filename>`` (imported tasks keep
-    the rates they came with). Returns the rate folders.
+    the rates they came with). Returns the rate folders; ``hashes``, if given, receives each
+    written file's sha256 by its path relative to ``task_dir`` (``files.digest_of_hashes``).
     """
     task_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{TMP_MARK}{os.getpid()}.audio.", dir=task_dir))
     to_resample = tuple(r for r in rates if r not in present)
 
-    def one_batch(batch: list[tuple[Path, str, str]]) -> int:
+    written: dict[str, str] = {}
+
+    def one_batch(batch: list[tuple[Path, str, str]]) -> dict[str, str]:
+        sums = {}
         outs = standardize_batch([src for src, _, _ in batch], duration_s, to_resample, quality)
         for (_, split, name), out in zip(batch, outs, strict=True):
             for rate in present:
@@ -167,8 +176,9 @@ def standardize_task(
                     raise TaskDataError(f"{kept}: {sr} Hz, expected {rate} Hz")
                 out[rate] = audio
             for rate, audio in out.items():  # the staging folder is private: no temp names
-                write_pcm16(staging / str(rate) / split / name, audio, rate)
-        return len(batch)
+                rel = str(Path(str(rate), split, name))
+                sums[rel] = write_pcm16(staging / rel, audio, rate)
+        return sums
 
     try:
         folders = {Path(split, name).parent for _, split, name in jobs}
@@ -179,8 +189,9 @@ def standardize_task(
         done = 0
         pool = ThreadPoolExecutor(min(workers(), max(1, len(batches))))
         try:
-            for fut in [pool.submit(one_batch, b) for b in batches]:
-                done += fut.result()  # in order; the first error stops the task
+            for batch, fut in [(b, pool.submit(one_batch, b)) for b in batches]:
+                written.update(fut.result())  # in order; the first error stops the task
+                done += len(batch)
                 if progress:
                     progress(done, len(jobs))
         finally:
@@ -192,4 +203,6 @@ def standardize_task(
                 os.replace(staging / str(rate), tmp)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if hashes is not None:
+        hashes.update(written)
     return [task_dir / str(rate) for rate in rates]
