@@ -214,10 +214,11 @@ def run_grid(
         if on_step:
             on_step(label, seconds, err)
 
+    grid = _Grid(layout, tasks, models, force, device, dask_scheduler)
     if parallel > 1:
-        _run_in_pool(out, done, layout, tasks, models, force, parallel, device, dask_scheduler)
+        _run_in_pool(out, done, grid, parallel)
     else:
-        _run_in_order(out, done, layout, tasks, models, force, device, instance, dask_scheduler)
+        _run_in_order(out, done, grid, instance)
     if not force:
         for pair, failed in blocked_pairs(layout, tasks, models).items():
             out.failures[pair] = (
@@ -257,19 +258,22 @@ def _label(step: Step) -> str:
     return f"{step.label}: {', '.join(step.stages)}"
 
 
-def _run_in_order(
-    out: GridResult,
-    done: OnStep,
-    layout: Layout,
-    tasks: list[TaskSpec],
-    models: list[ModelSpec],
-    force: bool,
-    device: str,
-    instance: dg.DagsterInstance,
-    dask_scheduler: str,
-) -> None:
+@dataclass(frozen=True)
+class _Grid:
+    """What one ``run_grid`` call materializes, and where."""
+
+    layout: Layout
+    tasks: list[TaskSpec]
+    models: list[ModelSpec]
+    force: bool
+    device: str
+    dask_scheduler: str
+
+
+def _run_in_order(out: GridResult, done: OnStep, grid: _Grid, instance: dg.DagsterInstance) -> None:
     """Task stages, then multi-task weights, then pairs, one run at a time in this process."""
-    root = str(layout.root)
+    layout, tasks, models, force = grid.layout, grid.tasks, grid.models, grid.force
+    root, device, dask_scheduler = str(layout.root), grid.device, grid.dask_scheduler
     failed_tasks: set[str] = set()
     for step in task_steps(layout, tasks, force):
         failed_before = len(out.failures)
@@ -290,27 +294,20 @@ def _run_in_order(
             )
 
 
-def _run_in_pool(
-    out: GridResult,
-    done: OnStep,
-    layout: Layout,
-    tasks: list[TaskSpec],
-    models: list[ModelSpec],
-    force: bool,
-    parallel: int,
-    device: str,
-    dask_scheduler: str,
-) -> None:
+def _run_in_pool(out: GridResult, done: OnStep, grid: _Grid, parallel: int) -> None:
     """The same steps in ``parallel`` spawned worker processes, each started once its inputs
     are: every task's stages at once; when they are all done, the multi-task weights first
     (the longest run) beside every pair that does not need them; those pairs last.
 
     A step's stages are planned from what is on disk when it becomes ready, as in order.
     """
-    root = str(layout.root)
+    layout, tasks, models, force = grid.layout, grid.tasks, grid.models, grid.force
+    root, device, dask_scheduler = str(layout.root), grid.device, grid.dask_scheduler
     multitask = {m.name for m in models if m.training == "all_tasks"}
     running: dict[Future, Step] = {}
-    submitted: set[Step] = set()
+    # By task and model: a pair planned again while its run is under way has fewer stages
+    # left (another Step), and must not start a second run beside the first.
+    submitted: set[tuple[str, str | None]] = set()
     failed_tasks: set[str] = set()
     phase = "tasks"
     spawn = multiprocessing.get_context("spawn")
@@ -323,8 +320,8 @@ def _run_in_pool(
 
         def submit(steps: list[Step]) -> None:
             for step in steps:
-                if step not in submitted and step.task not in failed_tasks:
-                    submitted.add(step)
+                if (step.task, step.model) not in submitted and step.task not in failed_tasks:
+                    submitted.add((step.task, step.model))
                     fut = pool.submit(
                         _timed, materialize_step, step, root, device, None, dask_scheduler
                     )

@@ -54,3 +54,13 @@ def test_each_clip_is_read_once_across_length_changes(tmp_path: Path, monkeypatc
     ]
     assert [a.shape for _, a in batches] == [(2, 800), (1, 1200), (1, 800), (2, 1200)]
     assert sorted(reads) == sorted(files)
+
+
+def test_reading_ahead_starts_once_the_model_is_slower_than_the_reads() -> None:
+    timing: dict[str, float] = {}
+    threads = []
+    for i in embed.read_ahead_when_slow(iter(range(6)), timing):
+        threads.append(any(t.name == "hear-prefetch" for t in threading.enumerate()))
+        timing["forward"] = 0.0 if i < 2 else 1.0  # the model turns slow at item 2
+    # (the reading thread ends once it has queued the last item: look at item 3)
+    assert threads[:4] == [False, False, False, True]

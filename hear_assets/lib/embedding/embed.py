@@ -105,6 +105,29 @@ def _batches(files: list[str], audio_dir: Path, sr: int):
         yield names, np.stack(clips)
 
 
+def read_ahead_when_slow(items: Iterator[T], timing: dict[str, float]) -> Iterator[T]:
+    """``items`` read in this thread while the model is quick, then ``prefetched``.
+
+    After each item the consumer records its forward pass in ``timing["forward"]``; once one
+    takes longer than twice the reading of its batch, the rest is read ahead in a background
+    thread. Measured (bench/results.md, "Embeddings stage"): reading ahead hides the reads
+    behind a slow model's forward passes, but for a model faster than the reads (the naive
+    baselines) the reading thread only competes with it for the cores and the GIL.
+    """
+    it = iter(items)
+    while True:
+        started = time.perf_counter()
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        read_s = time.perf_counter() - started
+        yield item
+        if timing.get("forward", 0.0) > 2 * read_s:
+            yield from prefetched(it)
+            return
+
+
 def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """``items`` made by a background thread, up to ``depth`` ahead of the consumer, so that
     reading the next batch's wavs overlaps the model's forward pass (both release the GIL).
@@ -188,12 +211,16 @@ def embed_split(
     hop_ms: float | None = None
     scene = embedding_type == "scene"
     dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
-    for names, audio in prefetched(_batches(files, audio_dir, model.sample_rate)):
+    timing: dict[str, float] = {}
+    source = _batches(files, audio_dir, model.sample_rate)
+    for names, audio in read_ahead_when_slow(source, timing):
         where = f"{who}, clips {names[0]}..{names[-1]}"
         long = audio.shape[1] > chunking.LONG_S * model.sample_rate
         if not scene and long and not layers:
             hop_ms = hop_ms or chunking.model_hop_ms(model)
+            started = time.perf_counter()
             emb, ts = chunking.chunked_timestamps(model, audio[0], hop_ms)
+            timing["forward"] = time.perf_counter() - started
             check_embeddings(emb[None], 1, dim, where, ts[None])
             rows.append(emb[None])
             stamps.extend(ts.astype(np.float64).tolist())
@@ -201,7 +228,9 @@ def embed_split(
             if progress:
                 progress(len(names))
             continue
+        started = time.perf_counter()
         emb, ts = _forward(model, audio, scene, layers)
+        timing["forward"] = time.perf_counter() - started
         for i, layer_emb in enumerate(emb):
             label = f"{where}, layer {layers[i]}" if layers else where
             check_embeddings(layer_emb, len(names), dim, label, ts)
