@@ -75,15 +75,17 @@ def test_an_archive_with_a_truncated_wav_is_not_extracted(tmp_path: Path) -> Non
 def test_the_header_says_what_libsndfile_says(
     tmp_path: Path, rate: int, channels: int, subtype: str
 ) -> None:
-    from hear_assets.lib.grid.checks import _wav_facts
-    from hear_assets.lib.report.summaries import wav_seconds
+    from hear_assets.lib.tasks.wavcheck import wav_facts
 
     path = tmp_path / "a.wav"
     sf.write(path, np.zeros((rate // 10, channels)), rate, subtype=subtype)
     info = sf.info(path)
-    sr, ch, kind, frames = _wav_facts(path)
-    assert (sr, ch, frames) == (info.samplerate, info.channels, info.frames)
-    assert (kind == "PCM_16") == (info.subtype == "PCM_16")
-    assert wav_seconds(path) == pytest.approx(info.frames / info.samplerate)
+    facts = wav_facts(path)
+    assert (facts.rate, facts.channels, facts.frames) == (
+        info.samplerate,
+        info.channels,
+        info.frames,
+    )
+    assert (facts.subtype == "PCM_16") == (info.subtype == "PCM_16")
     cut(path, path.stat().st_size - 2 * channels * 10)  # libsndfile counts what is there
-    assert wav_seconds(path) == pytest.approx(sf.info(path).frames / rate)
+    assert wav_facts(path).frames == sf.info(path).frames

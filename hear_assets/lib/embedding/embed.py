@@ -18,7 +18,7 @@ import soundfile as sf
 from hear_assets.lib.embedding import chunking
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_dir, digest_tree, read_json, write_json, write_npy
-from hear_assets.lib.tasks.wavcheck import wave_layout
+from hear_assets.lib.tasks.wavcheck import wav_facts, wave_layout
 from hear_models.api import ModelContractError, check_embeddings
 from hear_models.runtime import LoadedModel
 
@@ -306,7 +306,7 @@ def audio_seconds(task_dir: Path, sample_rate: int) -> float:
     if meta.get("sample_duration"):
         clips = sum(len(read_json(task_dir / f"{s}.json")) for s in meta["splits"])
         return clips * float(meta["sample_duration"])
-    return float(sum(sf.info(p).frames for p in root.glob("*/*.wav"))) / sample_rate
+    return float(sum(wav_facts(p).frames for p in root.glob("*/*.wav"))) / sample_rate
 
 
 def link_or_copy(src: Path, dst: Path) -> None:

@@ -6,27 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from hear_assets.lib.evaluation.metrics import RANGES
 from hear_assets.lib.tasks.folds import fold_plan, prediction_file
 from hear_assets.lib.tasks.taskfiles import read_split_json, read_vocabulary
-from hear_assets.lib.tasks.wavcheck import read_header
+from hear_assets.lib.tasks.wavcheck import wav_facts
 from hear_models.api import HEAR_SAMPLE_RATES
 
 Check = tuple[bool, dict[str, Any]]
-
-
-def _wav_facts(path: Path) -> tuple[int, int, str, int]:
-    """``(rate, channels, subtype, frames)`` of a wav: from its RIFF header where it is one
-    (a few small reads), else from libsndfile (milliseconds a file: most of this check's time
-    on a large task). Integer PCM of 16 bits is soundfile's ``PCM_16``."""
-    head = read_header(path)
-    if head is None:
-        info = sf.info(path)
-        return info.samplerate, info.channels, info.subtype, info.frames
-    subtype = "PCM_16" if head.encoding == 1 and head.bits == 16 else f"{head.bits}-bit"
-    return head.rate, head.channels, subtype, min(head.declared, head.present)
 
 
 def audio_standardized(task_dir: Path, meta: dict) -> Check:
@@ -42,19 +29,19 @@ def audio_standardized(task_dir: Path, meta: dict) -> Check:
                 path = task_dir / str(rate) / split / name
                 n += 1
                 try:
-                    sr, channels, subtype, frames = _wav_facts(path)
+                    facts = wav_facts(path)
                 except Exception:
                     bad.append(f"{path.relative_to(task_dir)}: unreadable")
                     continue
                 if (
-                    sr != rate
-                    or channels != 1
-                    or subtype != "PCM_16"
-                    or (want is not None and abs(frames - want) > 1)
+                    facts.rate != rate
+                    or facts.channels != 1
+                    or facts.subtype != "PCM_16"
+                    or (want is not None and abs(facts.frames - want) > 1)
                 ):
                     bad.append(
-                        f"{path.relative_to(task_dir)}: {sr} Hz, {channels} ch, "
-                        f"{subtype}, {frames} samples"
+                        f"{path.relative_to(task_dir)}: {facts.rate} Hz, {facts.channels} ch, "
+                        f"{facts.subtype}, {facts.frames} samples"
                     )
     return not bad, {"files_checked": n, "bad_files": len(bad), "examples": "\n".join(bad[:5])}
 

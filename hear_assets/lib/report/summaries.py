@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
 from hear_assets.lib.report import figures
 from hear_assets.lib.tasks.folds import fold_plan, prediction_file
 from hear_assets.lib.tasks.taskfiles import read_split_csv, read_split_json, read_vocabulary
-from hear_assets.lib.tasks.wavcheck import read_header
+from hear_assets.lib.tasks.wavcheck import wav_facts
 
 log = logging.getLogger(__name__)
 MAX_ROWS = 20
@@ -72,24 +71,15 @@ def counts_markdown(
     return f"**{title}**\n\n" + "\n".join(lines) + note
 
 
-def wav_seconds(path: Path) -> float:
-    """A wav's duration from its RIFF header (what libsndfile reports: the frames present),
-    else from libsndfile (``sf.info`` costs milliseconds a file: minutes on 50k clips)."""
-    found = read_header(path)
-    if found is not None:
-        return found.seconds
-    info = sf.info(path)
-    return info.frames / info.samplerate
-
-
 def clip_durations(task_dir: Path, meta: dict, rate: int = 16000) -> dict[str, dict[str, float]]:
     """Per split: clips and min/mean/max duration in seconds, from the wav headers at ``rate``."""
     out = {}
     for split in meta["splits"]:
-        secs = [
-            wav_seconds(task_dir / str(rate) / split / name)
+        facts = [
+            wav_facts(task_dir / str(rate) / split / name)
             for name in read_split_json(task_dir, split)
         ]
+        secs = [f.frames / f.rate for f in facts]
         out[split] = {
             "clips": len(secs),
             "min_s": round(min(secs), 3) if secs else math.nan,
