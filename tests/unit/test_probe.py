@@ -63,3 +63,43 @@ def test_row_span_basis_spans_what_the_svd_spans() -> None:
     svd_basis = vt[sv > sv[0] * 1e-7].T
     np.testing.assert_allclose(basis @ basis.T, svd_basis @ svd_basis.T, atol=1e-9)
     assert probe.row_span_basis(np.zeros((0, 5))).shape == (5, 0)
+
+
+def test_column_moments_in_blocks_are_numpys_in_float64() -> None:
+    rng = np.random.default_rng(5)
+    x = (rng.normal(3.0, 2.0, (1000, 7)) * [1, 1e3, 1e-3, 1, 1, 1e5, 1]).astype(np.float32)
+    mean, std = probe.column_moments(x, block=97)  # blocks that do not divide the rows
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(std, x64.std(axis=0), rtol=1e-10)
+
+
+def test_the_regularization_path_converges_where_cold_fits_do() -> None:
+    x, y = blobs(400, 40, 4, 6)
+    labels = y.argmax(1)
+    scaler = probe.Standardizer.fit(x[:300])
+    z, zq = scaler(x[:300]), scaler(x[300:])
+    previous = None
+    for c in probe.DEFAULT_C_GRID:
+        warm = probe._fit_logreg(z, labels[:300], c, 0, previous)
+        cold = probe._fit_logreg(z, labels[:300], c, 0)
+        assert warm.n_iter_.max() < probe.MAX_ITER  # converged, so the start does not matter
+        np.testing.assert_allclose(warm.predict_proba(zq), cold.predict_proba(zq), atol=2e-3)
+        previous = warm
+    assert previous.n_iter_.max() < cold.n_iter_.max()  # and it got there in fewer steps
+
+
+def test_the_c_grid_stops_at_the_validation_ceiling() -> None:
+    x, y = blobs(200, 16, 3, 7, scale=0.05)  # far-apart centres: every C separates them
+    data = probe.ProbeData(
+        x[:150], y[:150], x[150:], lambda p: (metrics.top1_acc(y[150:], p), {}), False,
+        ceiling=1.0,
+    )  # fmt: skip
+    fitted = probe.fit_logreg_probe(data)
+    scores = [pt["valid_score"] for pt in fitted.curve]
+    assert scores[-1] == 1.0 and 1.0 not in scores[:-1]  # stopped at the first to reach it
+    assert len(scores) < len(probe.DEFAULT_C_GRID)
+    assert fitted.hparams["C"] == fitted.curve[-1]["C"]
+    unbounded = probe.fit_logreg_probe(probe.replace(data, ceiling=None))
+    assert len(unbounded.curve) == len(probe.DEFAULT_C_GRID)
+    assert unbounded.hparams == fitted.hparams  # the same choice, the whole grid tried

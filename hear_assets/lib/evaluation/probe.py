@@ -1,7 +1,9 @@
 """Shallow probes on frozen embeddings, chosen on the validation split.
 
 ``fit_probe("auto", ...)``, the default, trains a logistic regression (softmax for multiclass,
-one-vs-rest sigmoids for multilabel; inverse regularization ``C`` from a small grid) and the
+one-vs-rest sigmoids for multilabel; inverse regularization ``C`` from a small grid, walked
+from the strongest regularization up, each fit started from the previous one's solution, and
+stopped at the first ``C`` that reaches the metric's ceiling on validation) and the
 small MLPs of ``mlp.FAST_POINTS``, all on embeddings standardized with the training split's
 mean and deviation, and keeps whichever scores best on validation by the task's primary
 metric (the logistic regression wins ties, so it is a floor). ``"hear"`` trains the original
@@ -27,7 +29,7 @@ from hear_assets.lib.evaluation.mlp import ValidScorer
 from hear_assets.lib.tasks.folds import fold_plan
 
 log = logging.getLogger(__name__)
-VERSION = "4"  # 3: a kNN candidate on scene tasks; 4: probe seeds
+VERSION = "5"  # 3: a kNN candidate on scene tasks; 4: probe seeds; 5: the C grid as a path
 DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0)
 MAX_ITER = 300
 
@@ -48,19 +50,34 @@ class Standardizer:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> "Standardizer":
-        """Statistics (float64 accumulation) and, if ``N < D``, the span basis of ``x``."""
-        x64 = np.asarray(x, dtype=np.float64)
-        std = x64.std(axis=0)
+        """Statistics (float64 accumulation, a block of rows at a time, so no float64 copy of
+        ``x`` is held) and, if ``N < D``, the span basis of ``x``."""
+        mean, std = column_moments(x)
         std = np.where(std > 1e-8, std, 1.0)
-        scaler = cls(x64.mean(axis=0).astype(np.float32), std.astype(np.float32))
-        if x64.shape[0] < x64.shape[1]:
-            scaler.basis = row_span_basis((x64 - x64.mean(axis=0)) / std).astype(np.float32)
+        scaler = cls(mean.astype(np.float32), std.astype(np.float32))
+        if x.shape[0] < x.shape[1]:
+            z = (np.asarray(x, dtype=np.float64) - mean) / std
+            scaler.basis = row_span_basis(z).astype(np.float32)
         return scaler
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Standardized (and span-projected) float32 inputs."""
         z = (np.asarray(x, dtype=np.float32) - self.mean) / self.std
         return (z @ self.basis if self.basis is not None else z).astype(np.float32)
+
+
+def column_moments(x: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and (population) deviation in float64, two passes over blocks of
+    ``block`` rows: the memory of one float64 block, not of a float64 copy of ``x``."""
+    n = max(len(x), 1)
+    total = np.zeros(x.shape[1], np.float64)
+    for i in range(0, len(x), block):
+        total += np.asarray(x[i : i + block], dtype=np.float64).sum(axis=0)
+    mean = total / n
+    squares = np.zeros(x.shape[1], np.float64)
+    for i in range(0, len(x), block):
+        squares += np.square(np.asarray(x[i : i + block], dtype=np.float64) - mean).sum(axis=0)
+    return mean, np.sqrt(squares / n)
 
 
 def row_span_basis(z: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
@@ -111,21 +128,34 @@ def _logreg_predictor(scaler: Standardizer, models: list, n_labels: int, multila
     return predict
 
 
-def _fit_logreg(z: np.ndarray, y: np.ndarray, c: float, seed: int) -> LogisticRegression:
-    clf = LogisticRegression(C=c, max_iter=MAX_ITER, random_state=seed, tol=1e-4)
+def _fit_logreg(
+    z: np.ndarray, y: np.ndarray, c: float, seed: int, start: LogisticRegression | None = None
+) -> LogisticRegression:
+    """lbfgs at ``C = c``, started from ``start``'s solution if given (the previous ``C`` of
+    the grid: a regularization path, as sklearn's own ``LogisticRegressionCV`` walks it)."""
+    clf = LogisticRegression(
+        C=c, max_iter=MAX_ITER, random_state=seed, tol=1e-4, warm_start=start is not None
+    )
+    if start is not None:
+        clf.coef_, clf.intercept_ = start.coef_.copy(), start.intercept_.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(z, y)
     return clf
 
 
-def _binary_scorer(z: np.ndarray, y: np.ndarray, c: float, seed: int):
-    """A per-label scorer: logistic regression, or a constant where the label never varies."""
+def _label_model(z: np.ndarray, y: np.ndarray, c: float, seed: int, start: Any = None):
+    """One label's logistic regression (warm-started from ``start``), or its constant
+    probability where the label never varies in training."""
     if y.min() == y.max():
-        const = float(y[0])
-        return lambda q: np.full(len(q), const, np.float32)
-    clf = _fit_logreg(z, y, c, seed)
-    return lambda q: clf.predict_proba(q)[:, 1].astype(np.float32)
+        return float(y[0])
+    return _fit_logreg(z, y, c, seed, start)
+
+
+def _label_scorer(model: LogisticRegression | float):
+    if isinstance(model, float):
+        return lambda q: np.full(len(q), model, np.float32)
+    return lambda q: model.predict_proba(q)[:, 1].astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -181,12 +211,14 @@ def fit_logreg_probe(
     n_labels = y_train.shape[1]
     best: FittedProbe | None = None
     best_key = -math.inf
-    curve = []
-    for c in c_grid:
+    curve: list[dict[str, Any]] = []
+    fits: list[Any] = [None] * (n_labels if multilabel else 1)  # the previous C's solutions
+    for c in sorted(c_grid):
         if multilabel:
-            models = [_binary_scorer(z_train, y_train[:, k], c, seed) for k in range(n_labels)]
+            fits = [_label_model(z_train, y_train[:, k], c, seed, fits[k]) for k in range(n_labels)]
+            models = [_label_scorer(m) for m in fits]
         else:
-            models = [_fit_logreg(z_train, np.argmax(y_train, axis=1), c, seed)]
+            fits = models = [_fit_logreg(z_train, np.argmax(y_train, axis=1), c, seed, fits[0])]
         probe = FittedProbe(
             "logreg",
             {"C": c},
@@ -201,6 +233,8 @@ def fit_logreg_probe(
         key = selection_key(score, data.higher_is_better)
         if best is None or key > best_key:
             best, best_key = probe, key
+        if data.ceiling is not None and score == data.ceiling:
+            break  # a later C could only tie, and ties go to the earlier one
     assert best is not None
     best.curve = curve
     best.seconds = time.perf_counter() - start
