@@ -9,6 +9,10 @@ export HEAR_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
+# The test suite runs in up to 4 pytest-xdist workers (one per core); each module stays on one
+# worker, so its module fixtures are built once. `make test PYTEST_WORKERS=` runs in process.
+CORES := $(shell nproc 2>/dev/null || echo 1)
+PYTEST_WORKERS ?= -n $(shell echo $$(( $(CORES) < 4 ? $(CORES) : 4 ))) --dist loadscope
 
 .PHONY: install demo test test-fast lint fmt dev test-gpu clean bench pools readme
 
@@ -44,12 +48,12 @@ fmt: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) lint
-	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest -m "not gpu" --durations=15
+	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest -m "not gpu" $(PYTEST_WORKERS) --durations=15
 
 # Unit and contract tests only (under 2 minutes): the numerics, the models' HEAR contract.
 test-fast: $(STAMP)
 	$(MAKE) lint
-	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest tests/unit tests/models -m "not slow and not gpu" --durations=5
+	JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES="" $(BIN)/pytest tests/unit tests/models -m "not slow and not gpu" $(PYTEST_WORKERS) --durations=5
 
 test-gpu: $(STAMP)
 	$(BIN)/pytest -m gpu

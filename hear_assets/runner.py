@@ -245,12 +245,18 @@ def _die_with_parent(parent: int) -> None:
 
 
 def longest_first(steps: list[Step], tasks: list[TaskSpec]) -> list[Step]:
-    """Pair steps, the likely longest first so that none is left running alone at the end:
-    event tasks (a frame-level probe, post-processing scored at every check), then per-task
-    training; otherwise in plan order."""
+    """Steps, the likely longest first so that none is left running alone at the end: task
+    stages and multi-task weights (others wait for them), then pairs of event tasks (a
+    frame-level probe, post-processing scored at every check), then per-task training;
+    otherwise in plan order."""
     kind = {t.name: t.task_type for t in tasks}
     return sorted(
-        steps, key=lambda s: (kind.get(s.task) != "event", s.stages[0] != "learned_weights")
+        steps,
+        key=lambda s: (
+            s.model is not None,
+            kind.get(s.task) != "event",
+            s.stages[0] != "learned_weights",
+        ),
     )
 
 
@@ -305,6 +311,7 @@ def _run_in_pool(out: GridResult, done: OnStep, grid: _Grid, parallel: int) -> N
     root, device, dask_scheduler = str(layout.root), grid.device, grid.dask_scheduler
     multitask = {m.name for m in models if m.training == "all_tasks"}
     running: dict[Future, Step] = {}
+    queue: list[Step] = []  # ready, not launched: launched as workers free up, longest first
     # By task and model: a pair planned again while its run is under way has fewer stages
     # left (another Step), and must not start a second run beside the first.
     submitted: set[tuple[str, str | None]] = set()
@@ -319,26 +326,34 @@ def _run_in_pool(out: GridResult, done: OnStep, grid: _Grid, parallel: int) -> N
     ):
 
         def submit(steps: list[Step]) -> None:
+            """Queue what is new; launch the queue's head while a worker is free (so a step
+            that becomes ready later, the multi-task model's longest pair, can still go
+            before shorter ones queued earlier)."""
+            nonlocal queue
             for step in steps:
-                if (step.task, step.model) not in submitted and step.task not in failed_tasks:
+                if (step.task, step.model) not in submitted:
                     submitted.add((step.task, step.model))
-                    fut = pool.submit(
-                        _timed, materialize_step, step, root, device, None, dask_scheduler
-                    )
-                    running[fut] = step
+                    queue.append(step)
+            queue = longest_first([s for s in queue if s.task not in failed_tasks], tasks)
+            while queue and len(running) < parallel:
+                step = queue.pop(0)
+                fut = pool.submit(
+                    _timed, materialize_step, step, root, device, None, dask_scheduler
+                )
+                running[fut] = step
 
         submit(task_steps(layout, tasks, force))
         while True:
-            if phase == "tasks" and not running:
+            if phase == "tasks" and not running and not queue:
                 phase = "weights"
                 out.left_out = left_out(layout, tasks, models)
                 weights = multitask_steps(layout, tasks, models, force)
-                submit(weights)
-                pairs = longest_first(pair_steps(layout, tasks, models, force), tasks)
-                submit([s for s in pairs if not (weights and s.model in multitask)])
-            if phase == "weights" and not any(s.model is None for s in running.values()):
+                pairs = pair_steps(layout, tasks, models, force)
+                submit(weights + [s for s in pairs if not (weights and s.model in multitask)])
+            if phase == "weights" and not any(s.model is None for s in [*running.values(), *queue]):
                 phase = "pairs"
-                submit(longest_first(pair_steps(layout, tasks, models, force), tasks))
+                submit(pair_steps(layout, tasks, models, force))
+            submit([])  # after the phase's new steps are queued: a freed worker takes the longest
             if not running:
                 return
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

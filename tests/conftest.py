@@ -25,3 +25,17 @@ def mini_home(hear_home: Path) -> Path:
     """A HEAR_HOME where the small ``mini_tones`` task is registered."""
     register_tasks(hear_home, MINI_TONES)
     return hear_home
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test first, the README's demo (the longest) at their head: with
+    ``make test``'s two workers (``--dist loadscope``: a module's tests, and its module
+    fixtures, on one worker) the long modules start at once instead of ending the run alone."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.path.name == "test_readme_demo.py":
+            return 0
+        return 1 if item.path in slow_modules else 2
+
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=rank)  # stable: the order inside a module is kept
