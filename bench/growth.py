@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from pretrained import splice  # noqa: E402
+from readme import cpu_signature  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
@@ -145,7 +146,7 @@ def section(tmp: Path, sizes: tuple[int, ...] = SIZES, any_commit: bool = False)
         "## Growth: the whole pipeline at 1k, 10k and 50k clips",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d} at "
-        f"{', '.join(sorted({r['commit'] for r in rows}))} ({os.cpu_count()} cores). "
+        f"{', '.join(sorted({r['commit'] for r in rows}))} ({cpu_signature()}). "
         "A 24-pitch tones task of one-second clips "
         "(`hear-assets run --tasks growth_N --models naive_torch` from an empty HEAR_HOME: "
         "generation, standardization to five rates, splits, embeddings, the default probe with "
@@ -215,9 +216,10 @@ def verdicts(rows: list[dict]) -> list[str]:
         out.append(
             "- Flat memory: "
             + ("met" if flat else "missed")
-            + f" (peak {first['peak_rss_mb']:,.0f} → {last['peak_rss_mb']:,.0f} MB: the "
-            "probe holds the training embeddings as float32 and float64 while it fits; "
-            f"{last['embeddings_gb']:.2f} GB of embeddings at {last['clips']:,} clips)."
+            + f" (peak {first['peak_rss_mb']:,.0f} → {last['peak_rss_mb']:,.0f} MB against "
+            f"{last['embeddings_gb']:.2f} GB of embeddings at {last['clips']:,} clips: the probe "
+            "reads a task's training embeddings whole and fits on a standardized copy; "
+            "`/usr/bin/time` gives the whole run's peak, not a stage's)."
         )
     if 10_080 in by:
         now = by[10_080]["stages"].get("predictions", math.nan)

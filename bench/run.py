@@ -88,7 +88,7 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
         E2E_START,
         "## End to end (all built-in tasks × all built-in models)",
         "",
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average "
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {cpu()}; load average "
         f"{load_before:.1f} before the first demo, {os.getloadavg()[0]:.1f} after the last "
         "(2 or more is other work on these 2 cores).",
         "",
@@ -121,6 +121,15 @@ def end_to_end(tmp: Path) -> tuple[list[str], dict[str, float]]:
         "",
     ]
     return lines, {"demo_s": demo, "rerun_s": rerun}
+
+
+def cpu() -> str:
+    """The CPU, its vector extensions and cores (bench/readme.py's signature): timings and
+    trained models' last digits follow them."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import readme
+
+    return readme.cpu_signature()
 
 
 def readme_matches(demo_stdout: str) -> bool:
