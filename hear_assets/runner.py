@@ -326,9 +326,10 @@ def _run_in_pool(out: GridResult, done: OnStep, grid: _Grid, parallel: int) -> N
     ):
 
         def submit(steps: list[Step]) -> None:
-            """Queue what is new; launch the queue's head while a worker is free (so a step
-            that becomes ready later, the multi-task model's longest pair, can still go
-            before shorter ones queued earlier)."""
+            """Queue what is new; launch the queue's head while a worker is free. The queue is
+            re-sorted on every call, so a step that becomes ready later (the multi-task
+            model's pairs) goes before shorter kinds queued earlier; within one kind
+            (``longest_first``'s key ties) the earlier-queued step goes first."""
             nonlocal queue
             for step in steps:
                 if (step.task, step.model) not in submitted:
