@@ -87,12 +87,16 @@ def test_unknown_names_get_one_clear_line(homes: tuple[Path, Path]) -> None:
 
 def test_import_boundaries() -> None:
     env = env_for(Path("/nonexistent"), Path("/nonexistent"))
+    # Every command, worker and code server imports these: the heavy libraries (torch, jax;
+    # scipy.signal, scipy.stats and sklearn, 3 s together) wait for the step that uses them.
     code = (
-        "import sys, hear_assets.definitions; "
-        "bad = [m for m in ('torch', 'jax', 'flax') if m in sys.modules]; "
+        "import sys, hear_assets.definitions, hear_assets.cli; "
+        "heavy = ('torch', 'jax', 'flax', 'sklearn', 'scipy.stats', 'scipy.signal'); "
+        "bad = [m for m in heavy if m in sys.modules]; "
         "assert not bad, bad"
     )
-    assert run([str(BIN / "python"), "-c", code], env).returncode == 0
+    out = run([str(BIN / "python"), "-c", code], env)
+    assert out.returncode == 0, out.stderr
     code = (
         "import sys, hear_models, hear_models.naive_torch, hear_models.runtime; "
         "assert 'dagster' not in sys.modules"

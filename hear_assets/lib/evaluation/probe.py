@@ -11,22 +11,25 @@ kit's MLP grid on raw embeddings (for comparability); ``"logreg"`` only the line
 Each family's best, with its validation and test score, is recorded as a candidate.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from hear_assets.lib.evaluation import knn, mlp
 from hear_assets.lib.evaluation.metrics import selection_key
 from hear_assets.lib.evaluation.mlp import ValidScorer
 from hear_assets.lib.tasks.folds import fold_plan
+
+if TYPE_CHECKING:  # sklearn is imported where a probe is fitted (0.8 s that commands skip)
+    from sklearn.linear_model import LogisticRegression
 
 log = logging.getLogger(__name__)
 VERSION = "5"  # 3: a kNN candidate on scene tasks; 4: probe seeds; 5: the C grid as a path
@@ -49,7 +52,7 @@ class Standardizer:
     basis: np.ndarray | None = None  # (D, rank)
 
     @classmethod
-    def fit(cls, x: np.ndarray) -> "Standardizer":
+    def fit(cls, x: np.ndarray) -> Standardizer:
         """Statistics (float64 accumulation, a block of rows at a time, so no float64 copy of
         ``x`` is held) and, if ``N < D``, the span basis of ``x``."""
         mean, std = column_moments(x)
@@ -105,7 +108,7 @@ class FittedProbe:
     _predict: Callable[[np.ndarray], np.ndarray] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # The best probe of each family tried (e.g. ``logreg`` and ``mlp``), this one included.
-    candidates: dict[str, "FittedProbe"] = field(default_factory=dict)
+    candidates: dict[str, FittedProbe] = field(default_factory=dict)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Scores ``(N, K)`` in vocabulary order: probabilities of each label."""
@@ -133,6 +136,9 @@ def _fit_logreg(
 ) -> LogisticRegression:
     """lbfgs at ``C = c``, started from ``start``'s solution if given (the previous ``C`` of
     the grid: a regularization path, as sklearn's own ``LogisticRegressionCV`` walks it)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(
         C=c, max_iter=MAX_ITER, random_state=seed, tol=1e-4, warm_start=start is not None
     )
