@@ -39,6 +39,7 @@ def learned_weights(context: dg.AssetExecutionContext, home: HearHome) -> dg.Mat
     metadata: dict = {
         "applicable": True,
         "seconds": info["seconds"],
+        "peak_rss_mb": info["peak_rss_mb"],
         "best_valid_loss": min(info["best_valid_loss"].values()),
     }
     for test, curve in info["curves"].items():

@@ -50,6 +50,7 @@ def embeddings(
             "dagster/partition_row_count": info["rows"],
             "embedding_dim": info["embedding_dim"],
             "seconds": info["seconds"],
+            "peak_rss_mb": info["peak_rss_mb"],
             "clips_per_second": info["clips_per_second"],
             "ms_per_clip": round(1000 * info["seconds"] / info["clips"], 3)
             if info["clips"]
@@ -107,6 +108,7 @@ def predictions(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
             "validation_curve": dg.MetadataValue.md(view["validation_curve"]),
             "confusion_matrix": dg.MetadataValue.md(view["confusion_matrix"]),
             "seconds": res.metadata["seconds"],
+            "peak_rss_mb": res.metadata["peak_rss_mb"],
             **(
                 {"layer_weights": dg.MetadataValue.json(probe["layer_weights"])}
                 if probe.get("layer_weights")

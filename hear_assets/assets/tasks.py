@@ -29,6 +29,7 @@ def task_raw(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materializ
         metadata={
             "clips": res.metadata["clips"],
             "seconds": res.metadata["seconds"],
+            "peak_rss_mb": res.metadata["peak_rss_mb"],
             "source": spec.source,
             "task_type": spec.task_type,
         },
@@ -63,6 +64,7 @@ def task_audio(context: dg.AssetExecutionContext, home: HearHome) -> dg.Material
         metadata={
             "clips": res.metadata["clips"],
             "seconds": res.metadata["seconds"],
+            "peak_rss_mb": res.metadata["peak_rss_mb"],
             "sample_duration_s": spec.sample_duration or 0.0,
         },
         check_results=[
@@ -113,6 +115,7 @@ def task_splits(context: dg.AssetExecutionContext, home: HearHome) -> dg.Materia
         metadata={
             "clips_per_split": dg.MetadataValue.md(table),
             "clips": sum(counts.values()),
+            "peak_rss_mb": res.metadata["peak_rss_mb"],
             "audio_seconds": view.audio_s,
             "task_type": spec.task_type,
             "primary_metric": spec.primary_metric,

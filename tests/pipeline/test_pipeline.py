@@ -258,6 +258,10 @@ def test_metadata_shows_histograms_figures_and_confusion(graph: tuple[Path, dict
     assert len(uri) < 50_000
     emb = meta["embeddings"]
     assert emb["ms_per_clip"] == pytest.approx(1000 / emb["clips_per_second"], rel=0.05)
+    # Each stage's resident peak, measured from the stage's start (the model card's too).
+    for stage in ("task_raw", "task_audio", "task_splits", "embeddings", "predictions"):
+        assert 50 < meta[stage]["peak_rss_mb"] < 8000, stage
+    assert 0 < emb["peak_memory_mb"] <= emb["peak_rss_mb"]
     pred = meta["predictions"]
     assert pred["confusion_matrix"].startswith("| true \\ predicted | 60 | 61 |")
     assert "✓" in pred["validation_curve"]

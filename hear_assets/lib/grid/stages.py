@@ -7,7 +7,6 @@ that a re-run with nothing changed launches nothing.
 import functools
 import logging
 import os
-import resource
 import shutil
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 from hear_assets.lib.embedding import embed, training
 from hear_assets.lib.evaluation import fewshot, layers, mlp, predict, probe
-from hear_assets.lib.grid import graph
+from hear_assets.lib.grid import graph, memory
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import (
     TMP_MARK,
@@ -261,7 +260,7 @@ def _efficiency(seconds: float, clips: int, audio_s: float, device: str) -> dict
 
         peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak
+        peak_mb = memory.peak_rss_mb()  # since the stage started (_locked resets it)
     return {
         "rtf": round(seconds / audio_s, 5) if audio_s else 0.0,
         "clips_per_second": round(clips / seconds, 2) if seconds > 0 else 0.0,
@@ -552,13 +551,17 @@ def failed_checks(layout: Layout, task: str, model: str | None = None) -> list[s
 
 
 def _locked(stage: str, fn):
-    """``fn`` under the stage lock of its task (or pair), keyed from its arguments."""
+    """``fn`` under the stage lock of its task (or pair), keyed from its arguments; its
+    result's ``metadata["peak_rss_mb"]`` is the process's resident peak during ``fn``."""
 
     def run(layout: Layout, task: TaskSpec, *args, **kwargs) -> StageResult:
         model = args[0] if args and isinstance(args[0], ModelSpec) else None
         key = task.name if model is None else pair_label(model.name, task.name)
         with stage_lock(layout.root, stage, key):
-            return fn(layout, task, *args, **kwargs)
+            memory.reset_peak()
+            res = fn(layout, task, *args, **kwargs)
+            res.metadata["peak_rss_mb"] = round(memory.peak_rss_mb(), 1)
+            return res
 
     run.__doc__ = fn.__doc__
     return run
