@@ -22,7 +22,7 @@ BLOCK_ELEMENTS = 1 << 24  # similarities per block (64 MB of float32)
 def unit_rows(z: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     norm = np.linalg.norm(z, axis=1, keepdims=True)
-    return (z / np.where(norm > 0, norm, 1.0)).astype(np.float32)
+    return np.divide(z, np.where(norm > 0, norm, 1.0), dtype=np.float32)
 
 
 def neighbour_votes(

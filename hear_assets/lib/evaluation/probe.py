@@ -64,15 +64,19 @@ class Standardizer:
         return scaler
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Standardized (and span-projected) float32 inputs."""
-        z = (np.asarray(x, dtype=np.float32) - self.mean) / self.std
-        return (z @ self.basis if self.basis is not None else z).astype(np.float32)
+        """Standardized (and span-projected) float32 inputs: one new array the size of ``x``
+        (the division is in place), not three."""
+        z = np.subtract(x, self.mean, dtype=np.float32)
+        z /= self.std
+        return (z @ self.basis if self.basis is not None else z).astype(np.float32, copy=False)
 
 
-def column_moments(x: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def column_moments(x: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each column's mean and (population) deviation in float64, two passes over blocks of
-    ``block`` rows: the memory of one float64 block, not of a float64 copy of ``x``."""
+    ``block`` rows (default: 2**22 values, 32 MB of float64): the memory of one float64
+    block, not of a float64 copy of ``x``."""
     n = max(len(x), 1)
+    block = block or max(1, (1 << 22) // max(x.shape[1], 1))
     total = np.zeros(x.shape[1], np.float64)
     for i in range(0, len(x), block):
         total += np.asarray(x[i : i + block], dtype=np.float64).sum(axis=0)
