@@ -82,7 +82,7 @@ def measure(clips: int, work: Path) -> dict:
         sys.stderr.write(out.stderr[-3000:])
         raise SystemExit(f"growth run of {clips} clips failed")
     wall, rss_kb = out.stderr.strip().splitlines()[-1].split()[1:]
-    per_stage = step_seconds(dag)
+    per_stage, stage_peaks = step_records(dag)
     score = json.loads((home / "scores" / "naive_torch" / f"growth_{clips}.json").read_text())
     audio = sum(f.stat().st_size for f in (home / "tasks").rglob("*.wav"))
     emb = sum(f.stat().st_size for f in (home / "embeddings").rglob("*.npy"))
@@ -91,6 +91,7 @@ def measure(clips: int, work: Path) -> dict:
         "wall": float(wall),
         "peak_rss_mb": int(rss_kb) / 1024,
         "stages": per_stage,
+        "stage_peak_mb": stage_peaks,
         "score": score["primary"],
         "audio_gb": audio / 1e9,
         "embeddings_gb": emb / 1e9,
@@ -98,22 +99,31 @@ def measure(clips: int, work: Path) -> dict:
     }
 
 
-def step_seconds(dag: Path) -> dict[str, float]:
-    """Each asset step's seconds, from the Dagster instance's step records."""
+def step_records(dag: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Each asset step's seconds (the Dagster instance's step records) and resident peak (its
+    materialization's ``peak_rss_mb``: the process's high-water mark, reset as the stage
+    starts)."""
     code = (
         "import json, dagster as dg\n"
-        "out = {}\n"
+        f"stages = {list(STAGES)!r}\n"
+        "out, peak = {}, {}\n"
         "with dg.DagsterInstance.get() as inst:\n"
         "    for r in inst.get_runs():\n"
         "        for s in inst.get_run_step_stats(r.run_id):\n"
         "            if s.end_time and s.start_time:\n"
         "                out[s.step_key] = out.get(s.step_key, 0) + s.end_time - s.start_time\n"
-        "print(json.dumps(out))\n"
+        "    for stage in stages:\n"
+        "        ev = inst.get_latest_materialization_event(dg.AssetKey(stage))\n"
+        "        md = ev.asset_materialization.metadata if ev else {}\n"
+        "        if 'peak_rss_mb' in md:\n"
+        "            peak[stage] = md['peak_rss_mb'].value\n"
+        "print(json.dumps([out, peak]))\n"
     )
     env = dict(os.environ, DAGSTER_HOME=str(dag))
     res = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True,
                          text=True, check=True)  # fmt: skip
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    seconds, peaks = json.loads(res.stdout.strip().splitlines()[-1])
+    return seconds, peaks
 
 
 def cached(clips: int, rev: str | None) -> dict | None:
@@ -151,7 +161,9 @@ def section(tmp: Path, sizes: tuple[int, ...] = SIZES, any_commit: bool = False)
         "(`hear-assets run --tasks growth_N --models naive_torch` from an empty HEAR_HOME: "
         "generation, standardization to five rates, splits, embeddings, the default probe with "
         "3 seeds, scores), one process; peak RSS is `/usr/bin/time`'s (the largest of the "
-        "process and its children).",
+        "process and its children); a stage's peak is its materialization's `peak_rss_mb` "
+        "(the process's resident high-water mark, reset as the stage starts: it includes what "
+        "the process held before, about 0.2 GB of libraries and allocator caches).",
         "",
         "| clips | wall (s) | s per 1k clips | "
         + " | ".join(f"{s} (s)" for s in STAGES)
@@ -167,6 +179,22 @@ def section(tmp: Path, sizes: tuple[int, ...] = SIZES, any_commit: bool = False)
             + f" | {r['peak_rss_mb']:,.0f} | {r['audio_gb']:.2f} | {r['embeddings_gb']:.2f} | "
             f"{r['score']:.3f} | {r['load_before']:.1f}/{r['load']:.1f} |"
         )
+    staged = [r for r in rows if r.get("stage_peak_mb")]
+    if staged:
+        lines += [
+            "",
+            "Peak resident memory of each stage (MB):",
+            "",
+            "| clips | " + " | ".join(STAGES[:-1]) + " | embeddings on disk (MB) |",
+            "|---" * len(STAGES) + "|---|",
+        ]
+        for r in staged:
+            pk = r["stage_peak_mb"]
+            lines.append(
+                f"| {r['clips']:,} | "
+                + " | ".join(f"{pk[s]:,.0f}" if s in pk else "-" for s in STAGES[:-1])
+                + f" | {1000 * r['embeddings_gb']:,.0f} |"
+            )
     first, last = rows[0], rows[-1]
     per = [r["wall"] / r["clips"] for r in rows]
     growth = last["clips"] / first["clips"]
@@ -217,9 +245,9 @@ def verdicts(rows: list[dict]) -> list[str]:
             "- Flat memory: "
             + ("met" if flat else "missed")
             + f" (peak {first['peak_rss_mb']:,.0f} → {last['peak_rss_mb']:,.0f} MB against "
-            f"{last['embeddings_gb']:.2f} GB of embeddings at {last['clips']:,} clips: the probe "
-            "reads a task's training embeddings whole and fits on a standardized copy; "
-            "`/usr/bin/time` gives the whole run's peak, not a stage's)."
+            f"{last['embeddings_gb']:.2f} GB of embeddings at {last['clips']:,} clips"
+            + _memory_limit(first, last)
+            + ")."
         )
     if 10_080 in by:
         now = by[10_080]["stages"].get("predictions", math.nan)
@@ -231,6 +259,21 @@ def verdicts(rows: list[dict]) -> list[str]:
             f"{by[10_080]['score']:.3f})."
         )
     return out
+
+
+def _memory_limit(first: dict, last: dict) -> str:
+    """Which stage holds the peak and how each stage's peak grew, from the per-stage marks."""
+    a, b = first.get("stage_peak_mb") or {}, last.get("stage_peak_mb") or {}
+    if not a or not b:
+        return "; `/usr/bin/time` gives the whole run's peak, not a stage's"
+    top = max(b, key=b.get)
+    flat = [s for s in STAGES if s in a and s in b and b[s] <= 1.5 * a[s]]
+    grew = f"{top} {a.get(top, 0):,.0f} → {b[top]:,.0f} MB"
+    return (
+        f": the peak is in {top} ({grew}: the probe holds the task's embeddings and a "
+        "standardized copy of the training split, as lbfgs needs them whole); flat (≤ 1.5×) in "
+        + (", ".join(flat) if flat else "no stage")
+    )
 
 
 def main() -> None:
