@@ -1,5 +1,6 @@
 """One loaded model over one task's audio → ``<split>.npy`` + ``<split>.index.json``."""
 
+import contextlib
 import logging
 import os
 import queue
@@ -17,7 +18,7 @@ import soundfile as sf
 
 from hear_assets.lib.embedding import chunking
 from hear_assets.lib.store.errors import TaskDataError
-from hear_assets.lib.store.files import atomic_dir, digest_tree, read_json, write_json, write_npy
+from hear_assets.lib.store.files import atomic_dir, digest_tree, npy_rows, read_json, write_json
 from hear_assets.lib.tasks.wavcheck import wav_facts, wave_layout
 from hear_models.api import ModelContractError, check_embeddings
 from hear_models.runtime import LoadedModel
@@ -205,9 +206,40 @@ def embed_split(
         rows (``L``: the selected hidden layers, 1 for a model with one output), and the
         index sidecar (``files``, ``timestamps_ms``, ``frame_file``).
     """
-    rows: list[np.ndarray] = []
-    stamps: list[float] = []
-    frame_file: list[str] = []
+    index = _new_index(files, embedding_type)
+    batches = embedded_batches(
+        model, files, audio_dir, embedding_type, who, progress, layers, index
+    )
+    rows = list(batches)
+    scene = embedding_type == "scene"
+    dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
+    n_layers = max(len(layers), 1)
+    array = np.concatenate(rows, axis=1) if rows else np.zeros((n_layers, 0, dim), np.float32)
+    return array.astype(np.float32, copy=False), index
+
+
+def _new_index(files: list[str], embedding_type: str) -> dict:
+    """The index sidecar of a split: its files, and each frame's timestamp and file (frames)."""
+    frames = embedding_type != "scene"
+    return {
+        "files": files,
+        "timestamps_ms": [] if frames else None,
+        "frame_file": [] if frames else None,
+    }
+
+
+def embedded_batches(
+    model: LoadedModel,
+    files: list[str],
+    audio_dir: Path,
+    embedding_type: str,
+    who: str,
+    progress: Callable[[int], None] | None,
+    layers: tuple[int, ...],
+    index: dict,
+) -> Iterator[np.ndarray]:
+    """Each batch's checked ``(L, rows, d)`` embeddings, in the order of ``files``; frames'
+    timestamps and files are appended to ``index`` (from ``_new_index``) as they come."""
     hop_ms: float | None = None
     scene = embedding_type == "scene"
     dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
@@ -222,9 +254,9 @@ def embed_split(
             emb, ts = chunking.chunked_timestamps(model, audio[0], hop_ms)
             timing["forward"] = time.perf_counter() - started
             check_embeddings(emb[None], 1, dim, where, ts[None])
-            rows.append(emb[None])
-            stamps.extend(ts.astype(np.float64).tolist())
-            frame_file.extend([names[0]] * len(ts))
+            index["timestamps_ms"].extend(ts.astype(np.float64).tolist())
+            index["frame_file"].extend([names[0]] * len(ts))
+            yield np.asarray(emb[None], dtype=np.float32)
             if progress:
                 progress(len(names))
             continue
@@ -235,21 +267,13 @@ def embed_split(
             label = f"{where}, layer {layers[i]}" if layers else where
             check_embeddings(layer_emb, len(names), dim, label, ts)
         if scene:
-            rows.append(emb)
+            yield np.asarray(emb, dtype=np.float32)
         else:
-            rows.append(emb.reshape(emb.shape[0], -1, emb.shape[-1]))
-            stamps.extend(ts.astype(np.float64).ravel().tolist())
-            frame_file.extend(n for n in names for _ in range(emb.shape[2]))
+            index["timestamps_ms"].extend(ts.astype(np.float64).ravel().tolist())
+            index["frame_file"].extend(n for n in names for _ in range(emb.shape[2]))
+            yield np.asarray(emb, dtype=np.float32).reshape(emb.shape[0], -1, emb.shape[-1])
         if progress:
             progress(len(names))
-    n_layers = max(len(layers), 1)
-    array = np.concatenate(rows, axis=1) if rows else np.zeros((n_layers, 0, dim), np.float32)
-    index = {
-        "files": files,
-        "timestamps_ms": stamps if not scene else None,
-        "frame_file": frame_file if not scene else None,
-    }
-    return array.astype(np.float32, copy=False), index
 
 
 def embed_splits(
@@ -276,24 +300,27 @@ def embed_splits(
         if progress:
             progress(done, total)
 
-    n_rows, dim = 0, 0
+    kind = meta["embedding_type"]
+    dim = model.scene_embedding_size if kind == "scene" else model.timestamp_embedding_size
+    n_rows = 0
     for split, files in split_files.items():
         audio_dir = task_dir / str(model.sample_rate) / split
         who = f"model {model.name} on task {task} ({split})"
-        array, index = embed_split(
-            model, files, audio_dir, meta["embedding_type"], who, step, layers
-        )
+        index = _new_index(files, kind)
+        paths = [target / LAYERS_DIR / str(layer) / f"{split}.npy" for layer in layers]
+        # Each batch goes to its file as it comes: a split is never held whole.
+        with contextlib.ExitStack() as files_open:
+            outs = [
+                files_open.enter_context(npy_rows(p, dim))
+                for p in paths or [target / f"{split}.npy"]
+            ]
+            for emb in embedded_batches(model, files, audio_dir, kind, who, step, layers, index):
+                for out, rows in zip(outs, emb, strict=True):
+                    out.append(rows)
         write_json(target / f"{split}.index.json", index)
         if layers:
-            for layer, rows in zip(layers, array, strict=True):
-                write_npy(target / LAYERS_DIR / str(layer) / f"{split}.npy", rows)
-            link_or_copy(
-                target / LAYERS_DIR / str(layers[-1]) / f"{split}.npy", target / f"{split}.npy"
-            )
-        else:
-            write_npy(target / f"{split}.npy", array[0])
-        n_rows += array.shape[1]
-        dim = array.shape[2]
+            link_or_copy(paths[-1], target / f"{split}.npy")
+        n_rows += outs[0].rows
     return n_rows, total, dim
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -63,6 +64,43 @@ def write_npy(path: Path, array: np.ndarray) -> None:
     """Atomically write a true ``.npy`` file."""
     with atomic_path(path) as tmp, tmp.open("wb") as f:
         np.save(f, array, allow_pickle=False)
+
+
+class NpyRows:
+    """A float32 ``(rows, dim)`` ``.npy`` written a block of rows at a time, so no more than a
+    block is held: the bytes ``np.save`` writes for the whole array (the header, whose shape
+    is known only at the end, has a fixed 128 bytes for any 2-D shape up to 10**40 rows)."""
+
+    HEADER = 128
+
+    def __init__(self, f, dim: int) -> None:
+        self._f, self.dim, self.rows = f, dim, 0
+        f.write(b"\0" * self.HEADER)
+
+    def append(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        if block.ndim != 2 or block.shape[1] != self.dim:
+            raise ValueError(f"rows of shape {block.shape}; expected (n, {self.dim})")
+        self._f.write(memoryview(block).cast("B"))
+        self.rows += len(block)
+
+    def close(self) -> None:
+        header = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, self.dim)}
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, header)
+        if len(buf.getvalue()) != self.HEADER:
+            raise ValueError(f"npy header of {len(buf.getvalue())} bytes, not {self.HEADER}")
+        self._f.seek(0)
+        self._f.write(buf.getvalue())
+
+
+@contextlib.contextmanager
+def npy_rows(path: Path, dim: int) -> Iterator[NpyRows]:
+    """Atomically write a float32 ``(rows, dim)`` ``.npy`` from blocks of rows."""
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        out = NpyRows(f, dim)
+        yield out
+        out.close()
 
 
 def read_json(path: Path) -> Any:
