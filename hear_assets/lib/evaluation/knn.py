@@ -19,10 +19,15 @@ K_GRID = (1, 3, 5, 10, 20, 50)
 BLOCK_ELEMENTS = 1 << 24  # similarities per block (64 MB of float32)
 
 
-def unit_rows(z: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+def unit_rows(z: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """float32 rows scaled to unit L2 norm (zero rows stay zero); ``in_place`` divides ``z``
+    itself (a float32 array the caller owns) instead of making a copy."""
     norm = np.linalg.norm(z, axis=1, keepdims=True)
-    return np.divide(z, np.where(norm > 0, norm, 1.0), dtype=np.float32)
+    scale = np.where(norm > 0, norm, 1.0)
+    if in_place:
+        z /= scale
+        return z
+    return np.divide(z, scale, dtype=np.float32)
 
 
 def neighbour_votes(
@@ -47,10 +52,10 @@ def neighbour_votes(
 def fit_knn(data, scaler, ks: tuple[int, ...] = K_GRID):
     """Choose ``k`` on validation for ``data`` (a ``probe.ProbeData``) standardized by
     ``scaler``; return ``(hparams, valid_score, curve, predict)``."""
-    train = unit_rows(scaler(data.x_train))
+    train = unit_rows(scaler(data.x_train), in_place=True)  # a fresh array: no second copy
     y = np.asarray(data.y_train, np.float32)
     ks = tuple(k for k in ks if k <= len(train)) or (len(train),)
-    votes = neighbour_votes(train, y, unit_rows(scaler(data.x_valid)), ks)
+    votes = neighbour_votes(train, y, unit_rows(scaler(data.x_valid), in_place=True), ks)
     best_k, best_key, best_score, curve = ks[0], -math.inf, math.nan, []
     for k in ks:
         score, extra = data.score_valid(votes[k]) if len(data.x_valid) else (math.nan, {})
@@ -60,6 +65,6 @@ def fit_knn(data, scaler, ks: tuple[int, ...] = K_GRID):
             best_k, best_key, best_score = k, key, score
 
     def predict(x: np.ndarray) -> np.ndarray:
-        return neighbour_votes(train, y, unit_rows(scaler(x)), (best_k,))[best_k]
+        return neighbour_votes(train, y, unit_rows(scaler(x), in_place=True), (best_k,))[best_k]
 
     return {"k": best_k, "metric": "cosine"}, best_score, curve, predict
