@@ -122,8 +122,7 @@ def step_records(dag: Path) -> tuple[dict[str, float], dict[str, float]]:
     env = dict(os.environ, DAGSTER_HOME=str(dag))
     res = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True,
                          text=True, check=True)  # fmt: skip
-    seconds, peaks = json.loads(res.stdout.strip().splitlines()[-1])
-    return seconds, peaks
+    return tuple(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
 def cached(clips: int, rev: str | None) -> dict | None:
@@ -268,11 +267,15 @@ def _memory_limit(first: dict, last: dict) -> str:
         return "; `/usr/bin/time` gives the whole run's peak, not a stage's"
     top = max(b, key=b.get)
     flat = [s for s in STAGES if s in a and s in b and b[s] <= 1.5 * a[s]]
-    grew = f"{top} {a.get(top, 0):,.0f} → {b[top]:,.0f} MB"
+    why = (
+        ": the probe holds the task's embeddings and a standardized copy of the training split, "
+        "as lbfgs needs them whole"
+        if top == "predictions"
+        else ""
+    )
     return (
-        f": the peak is in {top} ({grew}: the probe holds the task's embeddings and a "
-        "standardized copy of the training split, as lbfgs needs them whole); flat (≤ 1.5×) in "
-        + (", ".join(flat) if flat else "no stage")
+        f": the peak is in {top} ({top} {a.get(top, 0):,.0f} → {b[top]:,.0f} MB{why}); "
+        "flat (≤ 1.5×) in " + (", ".join(flat) if flat else "no stage")
     )
 
 

@@ -210,12 +210,18 @@ def embed_split(
     batches = embedded_batches(
         model, files, audio_dir, embedding_type, who, progress, layers, index
     )
-    rows = list(batches)
-    scene = embedding_type == "scene"
-    dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
-    n_layers = max(len(layers), 1)
-    array = np.concatenate(rows, axis=1) if rows else np.zeros((n_layers, 0, dim), np.float32)
-    return array.astype(np.float32, copy=False), index
+    rows = list(batches)  # float32 already
+    if rows:
+        return np.concatenate(rows, axis=1), index
+    empty = (max(len(layers), 1), 0, embedding_width(model, embedding_type))
+    return np.zeros(empty, np.float32), index
+
+
+def embedding_width(model: LoadedModel, embedding_type: str) -> int:
+    """The model's declared width for a task's embedding type (scene or timestamp)."""
+    if embedding_type == "scene":
+        return model.scene_embedding_size
+    return model.timestamp_embedding_size
 
 
 def _new_index(files: list[str], embedding_type: str) -> dict:
@@ -242,7 +248,7 @@ def embedded_batches(
     timestamps and files are appended to ``index`` (from ``_new_index``) as they come."""
     hop_ms: float | None = None
     scene = embedding_type == "scene"
-    dim = model.scene_embedding_size if scene else model.timestamp_embedding_size
+    dim = embedding_width(model, embedding_type)
     timing: dict[str, float] = {}
     source = _batches(files, audio_dir, model.sample_rate)
     for names, audio in read_ahead_when_slow(source, timing):
@@ -301,7 +307,7 @@ def embed_splits(
             progress(done, total)
 
     kind = meta["embedding_type"]
-    dim = model.scene_embedding_size if kind == "scene" else model.timestamp_embedding_size
+    dim = embedding_width(model, kind)
     n_rows = 0
     for split, files in split_files.items():
         audio_dir = task_dir / str(model.sample_rate) / split
