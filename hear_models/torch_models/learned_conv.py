@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from hear_models.audio import frame_starts, mel_filterbank
+from hear_models.torch_models.adam import Adam
 
 SAMPLE_RATE = 16000
 N_FFT = 640  # 40 ms
@@ -134,7 +135,7 @@ def train(
     kind = train_set["kind"]
     n_out = 1 if kind == "pairs" else train_set["y"].shape[-1]
     head = nn.Linear(EMBEDDING_SIZE, n_out)
-    opt = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=lr)
+    opt = Adam([*model.parameters(), *head.parameters()], lr=lr)
     gen = torch.Generator().manual_seed(SEED)
 
     def batch_loss(data: dict[str, Any], idx: np.ndarray) -> torch.Tensor:

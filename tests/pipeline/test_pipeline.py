@@ -267,3 +267,29 @@ def test_metadata_shows_histograms_figures_and_confusion(graph: tuple[Path, dict
     assert "✓" in pred["validation_curve"]
     assert meta["scores"]["leaderboard_plot"].startswith("![")
     assert "data:image/svg+xml;base64," in meta["scores"]["leaderboard_plot"]
+
+
+def test_scores_on_every_core_equal_those_in_process(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enough pairs are scored in worker processes: the same jsons, in order, and a broken
+    pair gives its error without hiding the others."""
+    from hear_assets.lib.grid import catalog
+    from hear_assets.lib.report import build
+    from hear_assets.lib.store.layout import Layout
+
+    layout = Layout(built)
+    task, model = catalog.get_task(layout, "mini_tones"), catalog.get_model(layout, "naive_torch")
+    broken = catalog.get_model(layout, "naive_flax")  # no predictions for this pair
+    pairs = [(task, model), (task, broken), (task, model)]
+    in_process = build.score_pairs(layout, pairs, "sha", 50)
+    monkeypatch.setattr(build, "POOL_MIN_PAIRS", 1)
+    monkeypatch.setattr(build.os, "cpu_count", lambda: 2)
+    on_workers = build.score_pairs(layout, pairs, "sha", 50)
+    for (a, err_a), (b, err_b) in zip(in_process, on_workers, strict=True):
+        assert err_a == err_b
+        if a is not None and b is not None:
+            a["provenance"].pop("created"), b["provenance"].pop("created")
+        assert a == b
+    assert on_workers[1][0] is None and "missing" in on_workers[1][1]
+    assert on_workers[0][0] is not None and on_workers[0][0]["model"] == "naive_torch"

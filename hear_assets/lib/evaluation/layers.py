@@ -73,6 +73,8 @@ def fit_layer_weights(
     """Learn softmax layer weights with a linear head; ``x_*`` are ``(L, N, D)``."""
     import torch
 
+    from hear_models.torch_models.adam import Adam
+
     rng = np.random.default_rng(seed)
     if x_train.shape[1] > MAX_ROWS:
         keep = np.sort(rng.choice(x_train.shape[1], MAX_ROWS, replace=False))
@@ -91,7 +93,7 @@ def fit_layer_weights(
     n_layers, _, dim = xt.shape
     logits = torch.zeros(n_layers, requires_grad=True)
     head = torch.nn.Linear(dim, y_train.shape[1])
-    opt = torch.optim.Adam([logits, *head.parameters()], lr=LEARNING_RATE)
+    opt = Adam([logits, *head.parameters()], lr=LEARNING_RATE)
 
     def loss_of(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         mixed = torch.einsum("l,lnd->nd", torch.softmax(logits, 0), x)

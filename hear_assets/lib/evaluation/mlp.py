@@ -203,12 +203,14 @@ def train_point(
     """
     import torch
 
+    from hear_models.torch_models.adam import Adam
+
     start = time.perf_counter()
     x = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
     y = torch.from_numpy(np.ascontiguousarray(y_train, dtype=np.float32))
     y_cls = y.argmax(dim=1)
     net = build_net(x.shape[1], y.shape[1], point, seed)
-    opt = torch.optim.Adam(net.parameters(), lr=point.lr)
+    opt = Adam(net.parameters(), lr=point.lr)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multilabel else torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
     best_key, best_score, best_epoch, best_extra = -math.inf, math.nan, 0, {}
@@ -226,7 +228,7 @@ def train_point(
                 continue  # BatchNorm needs two rows
             logits = net(x[rows])
             loss = loss_fn(logits, y[rows] if multilabel else y_cls[rows])
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
         if epoch % point.check_val_every_n_epoch and epoch != max_epochs:

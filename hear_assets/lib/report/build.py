@@ -3,8 +3,11 @@
 import datetime as dt
 import importlib.metadata
 import logging
+import multiprocessing
+import os
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +118,34 @@ def pair_scores(
     }
 
 
+# Below this many pairs, scoring in this process is quicker than starting workers (1.5 s each).
+POOL_MIN_PAIRS = 8
+
+
+def _score_one(
+    root: str, task: TaskSpec, model: ModelSpec, sha: str, n_boot: int
+) -> tuple[dict[str, Any] | None, str]:
+    """``pair_scores`` as ``(json, "")``, or ``(None, error)`` when it fails."""
+    try:
+        return pair_scores(Layout(Path(root)), task, model, sha, n_boot), ""
+    except Exception as exc:
+        return None, str(exc)
+
+
+def score_pairs(
+    layout: Layout, pairs: list[tuple[TaskSpec, ModelSpec]], sha: str, n_boot: int
+) -> list[tuple[dict[str, Any] | None, str]]:
+    """``_score_one`` of every pair, in order; on every core when there are enough pairs (the
+    bootstrap is most of the scores stage, and each pair's is independent)."""
+    args = [(str(layout.root), task, model, sha, n_boot) for task, model in pairs]
+    workers = min(os.cpu_count() or 1, len(pairs) // POOL_MIN_PAIRS)
+    if workers < 2 or multiprocessing.current_process().daemon:  # a daemon has no children
+        return [_score_one(*a) for a in args]
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        return list(pool.map(_score_one, *zip(*args, strict=True)))
+
+
 def report_inputs(
     layout: Layout, tasks: dict[str, TaskSpec], models: dict[str, ModelSpec]
 ) -> dict[str, str]:
@@ -162,6 +193,8 @@ def build_report(
     sha = git_sha()
     result = ReportResult(pd.DataFrame(), pd.DataFrame())
     keep: set[Path] = set()
+    todo: list[tuple[TaskSpec, ModelSpec]] = []
+    labels: list[tuple[str, str]] = []
     for tname, task in tasks.items():
         for mname, model in models.items():
             pair = pair_label(mname, tname)
@@ -171,17 +204,21 @@ def build_report(
                 continue
             if "stale" in states or "missing" in states:
                 result.stale.append(pair)
-            path = layout.scores_file(mname, tname)
-            try:
-                pair_json = pair_scores(layout, task, model, sha, n_boot)
-                write_json(path, pair_json)
-            except Exception as exc:  # one broken pair must not hide the others' scores
-                log.error("scoring %s failed: %s", pair, exc)
-                result.failed[pair] = str(exc)
-                continue
-            keep.add(path)
-            result.scored.append(pair)
-            result.scores.append(pair_json)
+            todo.append((task, model))
+            labels.append((tname, mname))
+    for (tname, mname), (pair_json, error) in zip(
+        labels, score_pairs(layout, todo, sha, n_boot), strict=True
+    ):
+        pair = pair_label(mname, tname)
+        if pair_json is None:  # one broken pair must not hide the others' scores
+            log.error("scoring %s failed: %s", pair, error)
+            result.failed[pair] = str(error)
+            continue
+        path = layout.scores_file(mname, tname)
+        write_json(path, pair_json)
+        keep.add(path)
+        result.scored.append(pair)
+        result.scores.append(pair_json)
     for old in layout.scores_dir().glob("*/*.json") if layout.scores_dir().exists() else []:
         if old not in keep:
             old.unlink()
