@@ -7,6 +7,10 @@ import pytest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+# One probe seed unless a test is about the seeds: the product's default of three trains every
+# MLP candidate three times, and no test but those (test_pipeline, the README's demo, the unit
+# tests of the seeds) checks more than one. `probe_defaults` gives a test the product's default.
+os.environ.setdefault("HEAR_PROBE_SEEDS", "1")
 
 from tests.helpers import MINI_TONES, register_tasks
 
@@ -18,6 +22,12 @@ def hear_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HEAR_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def probe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe settings a user gets: ``$HEAR_PROBE_SEEDS`` unset (three seeds)."""
+    monkeypatch.delenv("HEAR_PROBE_SEEDS", raising=False)
 
 
 @pytest.fixture

@@ -38,6 +38,11 @@ SCORES_KEYS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _probe_defaults(probe_defaults: None) -> None:
+    """The graph was built with the product's probe settings; its tests read them too."""
+
+
 def run_graph(home: Path, task: str, models: list[str]) -> dict[str, dict]:
     """Materialize the graph; return the last materialization metadata of each asset."""
     res = {"home": HearHome(root=str(home)), "models": ModelsResource(device="cpu")}
@@ -84,7 +89,9 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dic
 
     home = tmp_path_factory.mktemp("home")
     register_tasks(home, MINI_TONES)
-    return home, run_graph(home, "mini_tones", ["naive_torch"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("HEAR_PROBE_SEEDS", raising=False)  # the default: three probe seeds
+        return home, run_graph(home, "mini_tones", ["naive_torch"])
 
 
 @pytest.fixture(scope="module")

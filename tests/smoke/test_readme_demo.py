@@ -33,7 +33,9 @@ def test_the_block_is_spliced_verbatim_between_the_markers() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_the_readme_leaderboard_is_what_the_demo_prints(hear_home: Path) -> None:
+def test_the_readme_leaderboard_is_what_the_demo_prints(
+    hear_home: Path, probe_defaults: None
+) -> None:
     text = (PROJECT / "README.md").read_text()
     here = readme.cpu_signature()
     if readme.made_on(text) != here:
