@@ -10,9 +10,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_MODULE_NAME := hear_assets.definitions
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 # The test suite runs in up to 4 pytest-xdist workers (one per core); each module stays on one
-# worker, so its module fixtures are built once. `make test PYTEST_WORKERS=` runs in process.
+# worker, so its module fixtures are built once; modules go out in tests/conftest.py's order
+# (the longest first). `make test PYTEST_WORKERS=` runs in process.
 CORES := $(shell nproc 2>/dev/null || echo 1)
-PYTEST_WORKERS ?= -n $(shell echo $$(( $(CORES) < 4 ? $(CORES) : 4 ))) --dist loadscope
+PYTEST_WORKERS ?= -n $(shell echo $$(( $(CORES) < 4 ? $(CORES) : 4 ))) --dist loadscope --no-loadscope-reorder
 
 .PHONY: install demo test test-fast lint fmt dev test-gpu clean bench pools readme
 

@@ -37,15 +37,30 @@ def mini_home(hear_home: Path) -> Path:
     return hear_home
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with a ``slow`` test first, the README's demo (the longest) at their head: with
-    ``make test``'s two workers (``--dist loadscope``: a module's tests, and its module
-    fixtures, on one worker) the long modules start at once instead of ending the run alone."""
+# The longest modules (make test's --durations, 2 cores), longest first: with two workers and
+# `--dist loadscope --no-loadscope-reorder` (xdist's own reordering puts the modules with the
+# most tests first), the README's demo takes one worker from the start while the other works
+# through the rest, and no long module starts last and ends the run alone.
+LONGEST = (
+    "test_readme_demo.py",
+    "test_crash_resume.py",
+    "test_registry_commands.py",
+    "test_commands.py",
+    "test_hf_layers.py",
+    "test_imported_pairs.py",
+    "test_dask.py",
+    "test_download_kills.py",
+)
 
-    def rank(item: pytest.Item) -> int:
-        if item.path.name == "test_readme_demo.py":
-            return 0
-        return 1 if item.path in slow_modules else 2
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules of ``LONGEST`` first, in that order, then the other modules with a ``slow``
+    test, then the rest (the order inside a module is kept)."""
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        if item.path.name in LONGEST:
+            return 0, LONGEST.index(item.path.name)
+        return (1 if item.path in slow_modules else 2), 0
 
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=rank)  # stable: the order inside a module is kept
+    items.sort(key=rank)  # stable
