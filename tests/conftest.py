@@ -43,12 +43,12 @@ def mini_home(hear_home: Path) -> Path:
 # through the rest, and no long module starts last and ends the run alone.
 LONGEST = (
     "test_readme_demo.py",
+    "test_dask.py",  # in a fresh worker: later in the run it waited ~100 s with the cores idle
     "test_crash_resume.py",
     "test_registry_commands.py",
     "test_commands.py",
     "test_hf_layers.py",
     "test_imported_pairs.py",
-    "test_dask.py",
     "test_download_kills.py",
 )
 
