@@ -118,7 +118,8 @@ def pair_scores(
     }
 
 
-# Below this many pairs, scoring in this process is quicker than starting workers (1.5 s each).
+# Pairs per scoring worker: with fewer, starting a worker (1.5 s) costs more than it saves, so
+# pairs are scored in this process below 2 × POOL_MIN_PAIRS.
 POOL_MIN_PAIRS = 8
 
 
@@ -193,8 +194,7 @@ def build_report(
     sha = git_sha()
     result = ReportResult(pd.DataFrame(), pd.DataFrame())
     keep: set[Path] = set()
-    todo: list[tuple[TaskSpec, ModelSpec]] = []
-    labels: list[tuple[str, str]] = []
+    todo: list[tuple[str, str, TaskSpec, ModelSpec]] = []  # names as keyed, and their specs
     for tname, task in tasks.items():
         for mname, model in models.items():
             pair = pair_label(mname, tname)
@@ -204,11 +204,9 @@ def build_report(
                 continue
             if "stale" in states or "missing" in states:
                 result.stale.append(pair)
-            todo.append((task, model))
-            labels.append((tname, mname))
-    for (tname, mname), (pair_json, error) in zip(
-        labels, score_pairs(layout, todo, sha, n_boot), strict=True
-    ):
+            todo.append((tname, mname, task, model))
+    scored = score_pairs(layout, [(task, model) for _, _, task, model in todo], sha, n_boot)
+    for (tname, mname, _, _), (pair_json, error) in zip(todo, scored, strict=True):
         pair = pair_label(mname, tname)
         if pair_json is None:  # one broken pair must not hide the others' scores
             log.error("scoring %s failed: %s", pair, error)
