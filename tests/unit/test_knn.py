@@ -17,15 +17,29 @@ def brute_votes(train: np.ndarray, y: np.ndarray, query: np.ndarray, k: int) -> 
     return out
 
 
-def test_blockwise_votes_equal_a_full_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_blockwise_votes_equal_a_full_sort_by_cosine(monkeypatch: pytest.MonkeyPatch) -> None:
     x, y = blobs(300, 16, 4, 0)
-    train, query = knn.unit_rows(x[:200]), knn.unit_rows(x[200:])
-    whole = knn.neighbour_votes(train, y[:200], query, (1, 5, 20))
+    x[:200] *= np.random.default_rng(1).uniform(0.1, 10.0, (200, 1))  # rows of unequal norms
+    train, query, scale = x[:200], x[200:], knn.inverse_norms(x[:200])
+    whole = knn.neighbour_votes(train, y[:200], query, (1, 5, 20), scale)
     monkeypatch.setattr(knn, "BLOCK_ELEMENTS", 200 * 7)  # 7 queries per block
-    blocks = knn.neighbour_votes(train, y[:200], query, (1, 5, 20))
+    blocks = knn.neighbour_votes(train, y[:200], query, (1, 5, 20), scale)
+    cosine = brute_votes(unit(train), y[:200], unit(query), 20)
     for k in (1, 5, 20):
         np.testing.assert_allclose(blocks[k], whole[k], atol=1e-6)
-        np.testing.assert_allclose(whole[k], brute_votes(train, y[:200], query, k), atol=1e-6)
+        brute = brute_votes(unit(train), y[:200], unit(query), k)
+        np.testing.assert_allclose(whole[k], brute, atol=1e-6)
+    # Without the norms, the long training rows win: a different (wrong) neighbourhood.
+    assert not np.allclose(knn.neighbour_votes(train, y[:200], query, (20,))[20], cosine)
+
+
+def test_inverse_norms_leave_zero_rows_at_zero() -> None:
+    z = np.array([[3.0, 4.0], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(knn.inverse_norms(z), [0.2, 0.0])
 
 
 def test_k_chosen_on_validation_and_scaled_like_the_probe() -> None:

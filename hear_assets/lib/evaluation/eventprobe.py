@@ -19,6 +19,7 @@ from hear_assets.lib.evaluation import probe as probelib
 from hear_assets.lib.evaluation.metrics import ceiling, higher_is_better, selection_key
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_path
+from hear_assets.lib.store.mapped import stack_rows
 from hear_assets.lib.tasks.folds import prediction_file
 from hear_assets.lib.tasks.taskfiles import read_split_json, read_vocabulary
 
@@ -100,8 +101,8 @@ def predict_events(
         return cache[(where, split)]
 
     def fold_of(test: str, valid: str, train: list[str]) -> probelib.Fold:
-        x_tr = np.concatenate([load(test, s)[0] for s in train])
-        y_tr = np.concatenate([load(test, s)[1] for s in train])
+        x_tr = stack_rows([load(test, s)[0] for s in train])
+        y_tr = stack_rows([load(test, s)[1] for s in train])
         x_va, y_va, idx_va, lab_va = load(test, valid)
         x_te, _, idx_te, lab_te = load(test, test)
         ref_te = reference_events(lab_te)

@@ -20,6 +20,7 @@ from hear_assets.lib.evaluation.eventprobe import predict_events
 from hear_assets.lib.evaluation.metrics import SCENE_METRICS, ceiling, higher_is_better
 from hear_assets.lib.store.errors import TaskDataError
 from hear_assets.lib.store.files import atomic_dir, atomic_path, digest_tree, read_json, write_json
+from hear_assets.lib.store.mapped import stack_rows
 from hear_assets.lib.tasks.folds import fold_plan, prediction_file, scene_targets
 from hear_assets.lib.tasks.taskfiles import read_split_csv, read_split_json, read_vocabulary
 
@@ -45,7 +46,7 @@ def _scene_split(task_dir: Path, emb_dir: Path, split: str, vocab: list[str]):
 
 
 def _stack(parts: list[tuple[np.ndarray, np.ndarray, list[str]]]):
-    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    return stack_rows([p[0] for p in parts]), stack_rows([p[1] for p in parts])
 
 
 def predict_scene(

@@ -26,6 +26,7 @@ import numpy as np
 from hear_assets.lib.evaluation import knn, mlp
 from hear_assets.lib.evaluation.metrics import selection_key
 from hear_assets.lib.evaluation.mlp import ValidScorer
+from hear_assets.lib.store import mapped
 from hear_assets.lib.tasks.folds import fold_plan
 
 if TYPE_CHECKING:  # sklearn is imported where a probe is fitted (0.8 s that commands skip)
@@ -60,30 +61,53 @@ class Standardizer:
         scaler = cls(mean.astype(np.float32), std.astype(np.float32))
         if x.shape[0] < x.shape[1]:
             z = (np.asarray(x, dtype=np.float64) - mean) / std
+            mapped.release(x)
             scaler.basis = row_span_basis(z).astype(np.float32)
         return scaler
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Standardized (and span-projected) float32 inputs: one new array the size of ``x``
-        (the division is in place), not three."""
-        z = np.subtract(x, self.mean, dtype=np.float32)
-        z /= self.std
+        """Standardized (and span-projected) float32 inputs: one new array the size of ``x``,
+        filled a block of rows at a time (a memory-mapped ``x`` is released block by block,
+        so only the copy stays resident)."""
+        z = np.empty(x.shape, np.float32)
+        block = block_rows(x)
+        for i in range(0, len(x), block):
+            zi = z[i : i + block]
+            np.subtract(x[i : i + block], self.mean, out=zi, dtype=np.float32)
+            zi /= self.std
+            mapped.release(x, i, i + block)
         return (z @ self.basis if self.basis is not None else z).astype(np.float32, copy=False)
+
+
+BLOCK_VALUES = 1 << 20  # values per block when standardizing (4 MB of float32)
+# Values per block of the column moments (32 MB of float64). The blocks set the order of the
+# float64 sums, and so the last bits of the statistics and of the span basis: changing this
+# changes trained probes' predictions in their last digits.
+MOMENT_BLOCK_VALUES = 1 << 22
+
+
+def block_rows(x: np.ndarray, values: int | None = None) -> int:
+    """Rows per block of ``x``: ``values`` (default ``BLOCK_VALUES``) values."""
+    return max(1, (values or BLOCK_VALUES) // max(x.shape[1] if x.ndim > 1 else 1, 1))
 
 
 def column_moments(x: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each column's mean and (population) deviation in float64, two passes over blocks of
-    ``block`` rows (default: 2**22 values, 32 MB of float64): the memory of one float64
-    block, not of a float64 copy of ``x``."""
+    ``block`` rows (default: ``MOMENT_BLOCK_VALUES`` values): the memory of one float64
+    block, not of a float64 copy of ``x`` (nor of ``x`` itself, when it is memory-mapped)."""
     n = max(len(x), 1)
-    block = block or max(1, (1 << 22) // max(x.shape[1], 1))
+    block = block or block_rows(x, MOMENT_BLOCK_VALUES)
     total = np.zeros(x.shape[1], np.float64)
     for i in range(0, len(x), block):
         total += np.asarray(x[i : i + block], dtype=np.float64).sum(axis=0)
+        mapped.release(x, i, i + block)
     mean = total / n
     squares = np.zeros(x.shape[1], np.float64)
     for i in range(0, len(x), block):
-        squares += np.square(np.asarray(x[i : i + block], dtype=np.float64) - mean).sum(axis=0)
+        part = np.array(x[i : i + block], dtype=np.float64)  # the one float64 block
+        part -= mean
+        squares += np.square(part, out=part).sum(axis=0)
+        mapped.release(x, i, i + block)
     return mean, np.sqrt(squares / n)
 
 
@@ -120,9 +144,10 @@ class FittedProbe:
         return self._predict(x)
 
 
-def _logreg_predictor(scaler: Standardizer, models: list, n_labels: int, multilabel: bool):
-    def predict(x: np.ndarray) -> np.ndarray:
-        z = scaler(x)
+def _logreg_on_inputs(models: list, n_labels: int, multilabel: bool):
+    """Label probabilities of standardized inputs."""
+
+    def predict(z: np.ndarray) -> np.ndarray:
         out = np.zeros((len(z), n_labels), np.float32)
         if multilabel:
             for k, m in enumerate(models):
@@ -197,27 +222,42 @@ class ProbeData:
     y_valid: np.ndarray | None = None
 
 
-def fit_knn_probe(data: ProbeData, scaler: Standardizer | None = None) -> FittedProbe:
+def fit_knn_probe(data: ProbeData, inputs: Standardized | None = None) -> FittedProbe:
     """The k-nearest-neighbour probe (``knn``), ``k`` chosen on validation; no training."""
     start = time.perf_counter()
-    hparams, score, curve, predict = knn.fit_knn(data, scaler or Standardizer.fit(data.x_train))
+    inputs = inputs or Standardized.of(data)
+    hparams, score, curve, predict = knn.fit_knn(data, inputs.scaler, inputs.train, inputs.valid)
     log.info("knn probe: k=%s valid score %.4f", hparams["k"], score)
     return FittedProbe("knn", hparams, score, curve, time.perf_counter() - start, predict)
+
+
+@dataclass
+class Standardized:
+    """An evaluation's training and validation inputs standardized by the training split:
+    made once and shared by every probe and seed of the evaluation (one copy of each split)."""
+
+    scaler: Standardizer
+    train: np.ndarray
+    valid: np.ndarray
+
+    @classmethod
+    def of(cls, data: ProbeData) -> Standardized:
+        scaler = Standardizer.fit(data.x_train)
+        return cls(scaler, scaler(data.x_train), scaler(data.x_valid))
 
 
 def fit_logreg_probe(
     data: ProbeData,
     c_grid: tuple[float, ...] = DEFAULT_C_GRID,
     seed: int = 0,
-    scaler: Standardizer | None = None,
+    inputs: Standardized | None = None,
 ) -> FittedProbe:
     """Fit one logistic regression per ``C`` (inverse regularization) and keep the best on
-    validation; ``scaler`` is the training split's standardizer if already fitted."""
-    x_train, y_train, x_valid = data.x_train, data.y_train, data.x_valid
-    multilabel, score_valid = data.multilabel, data.score_valid
+    validation; ``inputs`` are the evaluation's standardized inputs if already made."""
+    y_train, multilabel, score_valid = data.y_train, data.multilabel, data.score_valid
     start = time.perf_counter()
-    scaler = scaler or Standardizer.fit(x_train)
-    z_train = scaler(x_train)
+    inputs = inputs or Standardized.of(data)
+    scaler, z_train, z_valid = inputs.scaler, inputs.train, inputs.valid
     n_labels = y_train.shape[1]
     best: FittedProbe | None = None
     best_key = -math.inf
@@ -229,15 +269,16 @@ def fit_logreg_probe(
             models = [_label_scorer(m) for m in fits]
         else:
             fits = models = [_fit_logreg(z_train, np.argmax(y_train, axis=1), c, seed, fits[0])]
+        on_inputs = _logreg_on_inputs(models, n_labels, multilabel)
         probe = FittedProbe(
             "logreg",
             {"C": c},
             math.nan,
             [],
             0.0,
-            _logreg_predictor(scaler, models, n_labels, multilabel),
+            lambda x, on_inputs=on_inputs: on_inputs(scaler(x)),
         )
-        score, extra = score_valid(probe.predict(x_valid)) if len(x_valid) else (math.nan, {})
+        score, extra = score_valid(on_inputs(z_valid)) if len(z_valid) else (math.nan, {})
         probe.valid_score, probe.extra = score, extra
         curve.append({"probe": "logreg", "C": c, "valid_score": score, **extra})
         key = selection_key(score, data.higher_is_better)
@@ -265,17 +306,22 @@ def fit_mlp_probe(
     cache_prefix: str = "",
     seed: int = 0,
     monitor_loss: bool = False,
+    inputs: Standardized | None = None,
 ) -> FittedProbe:
     """Train each MLP grid point on ``transform``-ed inputs and keep the best on validation.
 
-    Finished points are read from / written to ``cache``, so a killed grid resumes. With
-    ``monitor_loss`` (the original's ``use_scoring_for_early_stopping: false``), early stopping,
-    the kept checkpoint and the choice between points follow the validation loss.
+    ``inputs``: the training and validation inputs already transformed (its scaler is then
+    the transform). Finished points are read from / written to ``cache``, so a killed grid
+    resumes. With ``monitor_loss`` (the original's ``use_scoring_for_early_stopping: false``),
+    early stopping, the kept checkpoint and the choice between points follow the validation
+    loss.
     """
-    x_train, y_train, x_valid = data.x_train, data.y_train, data.x_valid
-    multilabel, higher_is_better = data.multilabel, data.higher_is_better
+    y_train, multilabel, higher_is_better = data.y_train, data.multilabel, data.higher_is_better
     start = time.perf_counter()
-    z_train, z_valid = transform(x_train), transform(x_valid)
+    if inputs is not None:
+        transform, z_train, z_valid = inputs.scaler, inputs.train, inputs.valid
+    else:
+        z_train, z_valid = transform(data.x_train), transform(data.x_valid)
     n_in, n_out = z_train.shape[1], y_train.shape[1]
     cache = cache or mlp.PointCache(None)
     best: mlp.PointResult | None = None
@@ -375,18 +421,19 @@ def fit_probe(
         kind, data, c_grid, hear_points, cache, cache_prefix, seed, monitor_loss, shared
     )
     if data.knn:
-        chosen.candidates["knn"] = fit_knn_probe(data, shared.get("scaler"))
+        chosen.candidates["knn"] = fit_knn_probe(data, shared.get("inputs"))
     return chosen
 
 
 def _shared_linear(
     data: ProbeData, c_grid: tuple[float, ...], seed: int, shared: dict[str, Any]
 ) -> FittedProbe:
-    """A copy of the evaluation's logistic regression, fitted (with its standardizer, kept as
-    ``shared["scaler"]``) by the first seed that asks; lbfgs does not depend on the seed."""
+    """A copy of the evaluation's logistic regression, fitted (on its standardized inputs,
+    kept as ``shared["inputs"]``) by the first seed that asks; lbfgs does not depend on the
+    seed."""
     if "linear" not in shared:
-        shared["scaler"] = scaler = Standardizer.fit(data.x_train)
-        shared["linear"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, scaler=scaler)
+        shared["inputs"] = inputs = Standardized.of(data)
+        shared["linear"] = fit_logreg_probe(data, c_grid=c_grid, seed=seed, inputs=inputs)
     return replace(shared["linear"])
 
 
@@ -415,13 +462,14 @@ def _fit_trained(
     if kind != "auto":
         raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
     linear = _shared_linear(data, c_grid, seed, shared)
-    scaler = shared["scaler"]
     if data.ceiling is not None and linear.valid_score == data.ceiling:
         log.info("logreg at the validation ceiling (%s): MLP candidates skipped", data.ceiling)
         linear.candidates = {"logreg": linear}
         linear.extra = {**linear.extra, "skipped": ["mlp"]}
         return linear
-    net = fit_mlp_probe(data, mlp.FAST_POINTS, "mlp", scaler, cache, cache_prefix, seed)
+    net = fit_mlp_probe(
+        data, mlp.FAST_POINTS, "mlp", _raw, cache, cache_prefix, seed, inputs=shared["inputs"]
+    )
     best = net if _better(net, linear, data.higher_is_better) else linear
     chosen = FittedProbe(
         best.kind,
