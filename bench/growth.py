@@ -248,6 +248,18 @@ def verdicts(rows: list[dict]) -> list[str]:
             + _memory_limit(first, last)
             + ")."
         )
+        pa, pb = (r.get("stage_peak_mb", {}).get("predictions") for r in (first, last))
+        if pa and pb:
+            held = pb - pa
+            emb = 1000 * (last["embeddings_gb"] - first["embeddings_gb"])
+            out.append(
+                f"- The probe's memory bounded at {last['clips']:,} clips (what predictions "
+                "holds beyond the smallest size's peak at most the added embeddings, one float32 "
+                "copy of them): "
+                + ("met" if held <= emb else "missed")
+                + f" (predictions {pa:,.0f} → {pb:,.0f} MB: +{held:,.0f} MB for +{emb:,.0f} MB "
+                f"of embeddings, {held / max(emb, 1e-9):.2f}×)."
+            )
     if 10_080 in by:
         now = by[10_080]["stages"].get("predictions", math.nan)
         x = PREDICTIONS_BEFORE_10K_S / now
@@ -268,8 +280,8 @@ def _memory_limit(first: dict, last: dict) -> str:
     top = max(b, key=b.get)
     flat = [s for s in STAGES if s in a and s in b and b[s] <= 1.5 * a[s]]
     why = (
-        ": the probe holds the task's embeddings and a standardized copy of the training split, "
-        "as lbfgs needs them whole"
+        ": the probe holds one standardized float32 copy of the training and validation "
+        "embeddings, which lbfgs and the MLPs need whole"
         if top == "predictions"
         else ""
     )
