@@ -27,8 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+import summary  # noqa: E402
 from pretrained import splice  # noqa: E402
 from readme import cpu_signature  # noqa: E402
+from summary import target_line  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
@@ -238,6 +240,16 @@ def verdicts(rows: list[dict]) -> list[str]:
             + f" ({1000 * per_mid:.1f} → {1000 * per_last:.1f} s per 1k clips; the stage that "
             f"grew most, {worst}, {grew:.0f}× for {ratio:.0f}× the clips)."
         )
+        out.append(
+            target_line(
+                "Growth",
+                f"whole pipeline, s per 1k clips at {mid['clips']:,} and {last['clips']:,}",
+                f"{1000 * per_mid:.1f} → {1000 * per_last:.1f}",
+                "linear time (within 20 %)",
+                per_last <= 1.2 * per_mid,
+                f"{worst} grew {grew:.0f}× for {ratio:.0f}× the clips",
+            )
+        )
         first = rows[0]
         flat = last["peak_rss_mb"] <= 1.5 * first["peak_rss_mb"]
         out.append(
@@ -247,6 +259,23 @@ def verdicts(rows: list[dict]) -> list[str]:
             f"{last['embeddings_gb']:.2f} GB of embeddings at {last['clips']:,} clips"
             + _memory_limit(first, last)
             + ")."
+        )
+        peaks = last.get("stage_peak_mb") or {}
+        top = max(peaks, key=peaks.get) if peaks else "the run"
+        out.append(
+            target_line(
+                "Growth",
+                f"peak RSS of the whole pipeline at {first['clips']:,} and {last['clips']:,} clips",
+                f"{first['peak_rss_mb']:,.0f} → {last['peak_rss_mb']:,.0f} MB",
+                "flat (≤ 1.5×)",
+                flat,
+                f"the peak is in {top}"
+                + (
+                    ": one standardized copy of the training and validation embeddings"
+                    if top == "predictions"
+                    else ""
+                ),
+            )
         )
         pa, pb = (r.get("stage_peak_mb", {}).get("predictions") for r in (first, last))
         if pa and pb:
@@ -260,6 +289,16 @@ def verdicts(rows: list[dict]) -> list[str]:
                 + f" (predictions {pa:,.0f} → {pb:,.0f} MB: +{held:,.0f} MB for +{emb:,.0f} MB "
                 f"of embeddings, {held / max(emb, 1e-9):.2f}×)."
             )
+            out.append(
+                target_line(
+                    "Growth",
+                    f"what the probe holds at {last['clips']:,} clips beyond {first['clips']:,}'s",
+                    f"+{held:,.0f} MB for +{emb:,.0f} MB of embeddings ({held / emb:.2f}×)",
+                    "bounded: ≤ one copy of the embeddings",
+                    held <= emb,
+                    "the standardized copy of train and valid, the test split's, and blocks",
+                )
+            )
     if 10_080 in by:
         now = by[10_080]["stages"].get("predictions", math.nan)
         x = PREDICTIONS_BEFORE_10K_S / now
@@ -268,6 +307,15 @@ def verdicts(rows: list[dict]) -> list[str]:
             f"(predictions {now:.0f} s against {PREDICTIONS_BEFORE_10K_S:.0f} s before, the "
             f"issue's figure, not side by side: {x:.1f}×; test pitch_acc "
             f"{by[10_080]['score']:.3f})."
+        )
+        out.append(
+            target_line(
+                "Growth",
+                "predictions at 10,080 clips against the issue's 112 s (not side by side)",
+                f"{now:.0f} s: {x:.1f}×, pitch_acc {by[10_080]['score']:.3f}",
+                "≥ 2× at an equal score",
+                x >= 2,
+            )
         )
     return out
 
@@ -303,6 +351,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hear-growth-", dir=CACHE.parent) as tmp:
         block = section(Path(tmp), sizes, args.cached)
     RESULTS.write_text(splice(RESULTS.read_text(), block, START, END))
+    summary.refresh()
     print("\n".join(block))
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from summary import target_line  # noqa: E402
+
 BIN = Path(sys.executable).parent
 MODELS = "naive_torch,naive_flax"
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -171,6 +174,14 @@ def section() -> str:
         "- dask adds, per step, a scheduler round trip and the job's reconstruction on the "
         "worker, and one spawned process per concurrent run to orchestrate it; a dask worker "
         "runs one thread, so one dask worker uses one core of two.",
+        target_line(
+            "Workers",
+            "pair runs, 2 workers vs 1: processes / dask",
+            f"{one.pairs / two.pairs:.2f}× / {t['dask1'].pairs / t['dask2'].pairs:.2f}×",
+            "2× on 2 cores",
+            min(one.pairs / two.pairs, t["dask1"].pairs / t["dask2"].pairs) >= 2,
+            "one worker already runs torch and XLA on both cores; workers' imports",
+        ),
         "",
     ]
     return "\n".join(lines)
