@@ -23,7 +23,7 @@ TASKS = [
     mini_task("tiny_events", "mini_events", sample_duration=2.0, params={"clips": 15}),
 ]
 ARGS = ["run", "--tasks", "mini_tones,mini_events", "--models", "naive_torch,learned_conv"]
-TRIALS = int(os.environ.get("HEAR_CRASH_TRIALS", "6"))  # 20+ for a thorough run
+TRIALS = int(os.environ.get("HEAR_CRASH_TRIALS", "4"))  # 20+ for a thorough run
 STEP = re.compile(r"\] \d+/\d+ ")  # a progress line: one step finished
 
 
