@@ -7,6 +7,7 @@ standardized copy instead of making their own.
 """
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,19 @@ def test_the_probe_holds_one_standardized_copy_of_train_and_valid(
     # the maps), a concatenated training split or a second standardized copy would each add
     # about as much as the copy (the code before: 149 MiB).
     assert grown < copy_mb + 48, f"{grown:.0f} MiB for a {copy_mb:.0f} MiB copy"
+
+
+def test_mlps_train_and_predict_on_read_only_maps_quietly(tmp_path: Path) -> None:
+    from tests.unit.test_mlp_probe import SMALL, top1
+    from tests.unit.test_probe import blobs
+
+    x, y = blobs(200, 12, 3, 2)
+    np.save(tmp_path / "x.npy", x)
+    mapped_x = np.asarray(np.load(tmp_path / "x.npy", mmap_mode="r"))
+    assert not mapped_x.flags.writeable
+    data = probe.ProbeData(mapped_x[:150], y[:150], mapped_x[150:], top1(y[150:]), False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's "not writable" warning would fail here
+        fitted = probe.fit_probe("hear", data, hear_points=[SMALL])
+        probs = fitted.predict(mapped_x[150:])
+    assert probs.shape == (50, 3) and np.isfinite(probs).all()

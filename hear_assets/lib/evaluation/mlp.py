@@ -18,6 +18,7 @@ import json
 import math
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -170,6 +171,17 @@ def build_net(n_in: int, n_out: int, point: MlpPoint, seed: int):
     return torch.nn.Sequential(*layers, out)
 
 
+def as_tensor(x: np.ndarray, dtype: type = np.float32):
+    """A float32 tensor sharing ``x``'s memory. Embeddings are often read-only memory maps of
+    their ``.npy`` files; torch warns that it cannot protect them, but nothing here writes
+    into an input tensor, so the warning is silenced rather than paid for with a copy."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+
+
 def predict_probs(net, x: np.ndarray, multilabel: bool, batch: int = 8192) -> np.ndarray:
     """Probabilities ``(N, K)`` of a trained network in eval mode."""
     import torch
@@ -178,7 +190,7 @@ def predict_probs(net, x: np.ndarray, multilabel: bool, batch: int = 8192) -> np
     outs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            logits = net(torch.from_numpy(np.ascontiguousarray(x[i : i + batch])))
+            logits = net(as_tensor(x[i : i + batch], x.dtype))
             p = torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=-1)
             outs.append(p.numpy().astype(np.float32))
     return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)
@@ -206,8 +218,8 @@ def train_point(
     from hear_models.torch_models.adam import Adam
 
     start = time.perf_counter()
-    x = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
-    y = torch.from_numpy(np.ascontiguousarray(y_train, dtype=np.float32))
+    x = as_tensor(x_train)
+    y = as_tensor(y_train)
     y_cls = y.argmax(dim=1)
     net = build_net(x.shape[1], y.shape[1], point, seed)
     opt = Adam(net.parameters(), lr=point.lr)
