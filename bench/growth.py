@@ -260,8 +260,7 @@ def verdicts(rows: list[dict]) -> list[str]:
             + _memory_limit(first, last)
             + ")."
         )
-        peaks = last.get("stage_peak_mb") or {}
-        top = max(peaks, key=peaks.get) if peaks else "the run"
+        top = _peak_stage(last)
         out.append(
             target_line(
                 "Growth",
@@ -281,19 +280,20 @@ def verdicts(rows: list[dict]) -> list[str]:
         if pa and pb:
             held = pb - pa
             emb = 1000 * (last["embeddings_gb"] - first["embeddings_gb"])
+            share = held / max(emb, 1e-9)
             out.append(
                 f"- The probe's memory bounded at {last['clips']:,} clips (what predictions "
                 "holds beyond the smallest size's peak at most the added embeddings, one float32 "
                 "copy of them): "
                 + ("met" if held <= emb else "missed")
                 + f" (predictions {pa:,.0f} → {pb:,.0f} MB: +{held:,.0f} MB for +{emb:,.0f} MB "
-                f"of embeddings, {held / max(emb, 1e-9):.2f}×)."
+                f"of embeddings, {share:.2f}×)."
             )
             out.append(
                 target_line(
                     "Growth",
                     f"what the probe holds at {last['clips']:,} clips beyond {first['clips']:,}'s",
-                    f"+{held:,.0f} MB for +{emb:,.0f} MB of embeddings ({held / emb:.2f}×)",
+                    f"+{held:,.0f} MB for +{emb:,.0f} MB of embeddings ({share:.2f}×)",
                     "bounded: ≤ one copy of the embeddings",
                     held <= emb,
                     "the standardized copy of train and valid, the test split's, and blocks",
@@ -320,12 +320,18 @@ def verdicts(rows: list[dict]) -> list[str]:
     return out
 
 
+def _peak_stage(row: dict) -> str:
+    """The stage of ``row`` with the highest resident peak ("the run" without stage marks)."""
+    peaks = row.get("stage_peak_mb") or {}
+    return max(peaks, key=peaks.get) if peaks else "the run"
+
+
 def _memory_limit(first: dict, last: dict) -> str:
     """Which stage holds the peak and how each stage's peak grew, from the per-stage marks."""
     a, b = first.get("stage_peak_mb") or {}, last.get("stage_peak_mb") or {}
     if not a or not b:
         return "; `/usr/bin/time` gives the whole run's peak, not a stage's"
-    top = max(b, key=b.get)
+    top = _peak_stage(last)
     flat = [s for s in STAGES if s in a and s in b and b[s] <= 1.5 * a[s]]
     why = (
         ": the probe holds one standardized float32 copy of the training and validation "

@@ -19,6 +19,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from pretrained import splice as splice_section  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 START = "<!-- targets: bench/summary.py from the target lines of the sections below -->"
@@ -72,11 +75,11 @@ def table(rows: list[dict[str, str]]) -> list[str]:
 
 
 def splice(text: str, block: list[str], start: str, end: str) -> str:
-    """``text`` with the lines between ``start`` and ``end`` replaced by ``block``."""
+    """``text`` with the lines between ``start`` and ``end`` replaced by ``block`` (the
+    markers must be there: a table is never appended where nobody placed it)."""
     if start not in text or end not in text:
         raise SystemExit(f"markers {start!r} … {end!r} not found")
-    head, rest = text.split(start, 1)
-    return head + start + "\n" + "\n".join(block) + "\n" + end + rest.split(end, 1)[1]
+    return splice_section(text, [start, *block, end], start, end)
 
 
 def written(results: str, readme: str) -> tuple[str, str]:
@@ -85,33 +88,29 @@ def written(results: str, readme: str) -> tuple[str, str]:
     return splice(results, block, START, END), splice(readme, block, README_START, README_END)
 
 
-def refresh() -> list[str]:
+def refresh() -> str:
     """Rewrite both tables from bench/results.md's sections (what each bench calls after
-    writing its section); returns the table."""
-    results, readme = RESULTS.read_text(), README.read_text()
-    new_results, new_readme = written(results, readme)
+    writing its section); returns the new results.md."""
+    new_results, new_readme = written(RESULTS.read_text(), README.read_text())
     RESULTS.write_text(new_results)
     README.write_text(new_readme)
-    return table(targets(results))
+    return new_results
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
     args = ap.parse_args()
+    if not args.check:
+        print("\n".join(table(targets(refresh()))))
+        return 0
     results, readme = RESULTS.read_text(), README.read_text()
     new_results, new_readme = written(results, readme)
-    if args.check:
-        stale = [
-            p.name
-            for p, a, b in ((RESULTS, results, new_results), (README, readme, new_readme))
-            if a != b
-        ]
-        if stale:
-            print(f"targets table out of date in {', '.join(stale)}: run python bench/summary.py")
-            return 1
-        return 0
-    print("\n".join(refresh()))
+    pairs = ((RESULTS, results, new_results), (README, readme, new_readme))
+    stale = [path.name for path, old, new in pairs if old != new]
+    if stale:
+        print(f"targets table out of date in {', '.join(stale)}: run python bench/summary.py")
+        return 1
     return 0
 
 

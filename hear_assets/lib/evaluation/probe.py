@@ -310,16 +310,16 @@ def fit_mlp_probe(
 ) -> FittedProbe:
     """Train each MLP grid point on ``transform``-ed inputs and keep the best on validation.
 
-    ``inputs``: the training and validation inputs already transformed (its scaler is then
-    the transform). Finished points are read from / written to ``cache``, so a killed grid
-    resumes. With ``monitor_loss`` (the original's ``use_scoring_for_early_stopping: false``),
-    early stopping, the kept checkpoint and the choice between points follow the validation
-    loss.
+    ``inputs``: the training and validation inputs already ``transform``-ed, if made (by the
+    evaluation's ``Standardized``). Finished points are read from / written to ``cache``, so a
+    killed grid resumes. With ``monitor_loss`` (the original's
+    ``use_scoring_for_early_stopping: false``), early stopping, the kept checkpoint and the
+    choice between points follow the validation loss.
     """
     y_train, multilabel, higher_is_better = data.y_train, data.multilabel, data.higher_is_better
     start = time.perf_counter()
     if inputs is not None:
-        transform, z_train, z_valid = inputs.scaler, inputs.train, inputs.valid
+        z_train, z_valid = inputs.train, inputs.valid
     else:
         z_train, z_valid = transform(data.x_train), transform(data.x_valid)
     n_in, n_out = z_train.shape[1], y_train.shape[1]
@@ -467,8 +467,9 @@ def _fit_trained(
         linear.candidates = {"logreg": linear}
         linear.extra = {**linear.extra, "skipped": ["mlp"]}
         return linear
+    inputs = shared["inputs"]
     net = fit_mlp_probe(
-        data, mlp.FAST_POINTS, "mlp", _raw, cache, cache_prefix, seed, inputs=shared["inputs"]
+        data, mlp.FAST_POINTS, "mlp", inputs.scaler, cache, cache_prefix, seed, inputs=inputs
     )
     best = net if _better(net, linear, data.higher_is_better) else linear
     chosen = FittedProbe(
